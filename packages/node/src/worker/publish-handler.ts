@@ -1,0 +1,89 @@
+import { performance } from 'node:perf_hooks';
+import { WseError } from '../errors.js';
+import { errorFrame } from '../protocol/control-frames.js';
+import { publishAck, publishNack } from '../protocol/events.js';
+import { publicationBody } from '../protocol/publication.js';
+import { isGlob } from '../topics/glob.js';
+import { validateTopic } from '../topics/acl.js';
+import type { WorkerContext } from './context.js';
+import { backpressureError } from './publish-intake.js';
+import type { Stamp } from './router.js';
+import type { Session } from './session.js';
+
+/** What a publication needs before it enters the data path. */
+export interface PublishRequest {
+  topic: unknown;
+  data: unknown;
+  type: unknown;
+}
+
+export interface ValidPublication {
+  topic: string;
+  body: string;
+}
+
+/**
+ * Checks a publication from any entry point (client, HTTP API, library) and builds its body.
+ * MESH.md E.a: stamping adds at most 48 + 2 × topic bytes, and the MSG must fit 1 MiB.
+ */
+export function preparePublication(ctx: WorkerContext, request: PublishRequest): ValidPublication | WseError {
+  const { topic, data } = request;
+  const type = request.type ?? 'message';
+  if (typeof topic !== 'string' || validateTopic(topic, ctx.config.limits.maxTopicLength) !== null || isGlob(topic)) {
+    return invalid('topic must be a non-empty topic name without glob or control characters');
+  }
+  if (data === undefined) return invalid('data is required');
+  if (typeof type !== 'string' || type.length === 0 || type.length > 128) return invalid('type must be a short string');
+  const body = publicationBody(type, JSON.stringify(data));
+  const limit = Math.min(ctx.config.limits.maxMessageSize, 1_048_576);
+  if (Buffer.byteLength(body) + 3 * Buffer.byteLength(topic) + 68 > limit) {
+    return new WseError('WSE_ERR_MESSAGE_TOO_LARGE', 'Publication too large', { protocolCode: 'MESSAGE_TOO_LARGE' });
+  }
+  return { topic, body };
+}
+
+/** Client `publish` (PROTOCOL.md §19): ACL, window, then the intake; acked when accepted. */
+export function handleClientPublish(ctx: WorkerContext, session: Session, p: Record<string, unknown>, cid: string | undefined): void {
+  const topic = typeof p['topic'] === 'string' ? p['topic'] : '';
+  const prepared = preparePublication(ctx, { topic: p['topic'], data: p['data'], type: p['type'] });
+  if (prepared instanceof WseError) return refuse(ctx, session, topic, cid, prepared);
+  if (session.identity.publish === null || !session.identity.publish.allows(prepared.topic)) {
+    return refuse(ctx, session, topic, cid, new WseError('WSE_ERR_PUBLISH_DENIED', 'Publishing to this topic is not allowed', { protocolCode: 'PUBLISH_DENIED' }));
+  }
+  if (session.inflightPublishes >= ctx.config.limits.maxInflightPublishes) {
+    return refuse(ctx, session, topic, cid, backpressureError());
+  }
+  session.inflightPublishes++;
+  session.stats.published++;
+  ctx.intake.submit({
+    topic: prepared.topic,
+    body: prepared.body,
+    source: 'client',
+    receivedAt: performance.now(),
+    done: (error, stamp) => {
+      session.inflightPublishes--;
+      if (error !== null) refuse(ctx, session, prepared.topic, cid, error);
+      else if (cid !== undefined) acknowledge(session, prepared.topic, cid, stamp as Stamp);
+    },
+  });
+}
+
+function acknowledge(session: Session, topic: string, cid: string, stamp: Stamp): void {
+  session.sendEvent(publishAck({ cid, topic, epoch: stamp.epoch, offset: stamp.offset }));
+}
+
+/** With a `cid` the refusal goes in `publish_ack`, without one in an `error` frame (§19). */
+function refuse(ctx: WorkerContext, session: Session, topic: string, cid: string | undefined, error: WseError): void {
+  const code = error.protocolCode ?? 'SERVER_ERROR';
+  ctx.metrics.publishRejected.inc({ code });
+  const retryAfter = code === 'PUBLISH_BACKPRESSURE' ? 1 : undefined;
+  if (cid !== undefined) {
+    session.sendEvent(publishNack({ cid, topic, code, message: error.message, ...(retryAfter === undefined ? {} : { retryAfter }) }));
+  } else {
+    session.sendText(errorFrame(code, error.message, retryAfter === undefined ? { recoverable: true } : { recoverable: true, retry_after: retryAfter }));
+  }
+}
+
+function invalid(message: string): WseError {
+  return new WseError('WSE_ERR_INVALID_PUBLISH', message, { protocolCode: 'INVALID_PUBLISH' });
+}

@@ -1,0 +1,251 @@
+import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import { createAuthenticator, type Authenticator, type AuthResult } from '../auth/index.js';
+import type { WseConfig } from '../config/types.js';
+import { WseError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { PresenceTracker } from '../presence/tracker.js';
+import { isoNow } from '../protocol/clock.js';
+import { errorFrame, pingFrame, serverReadyFrame } from '../protocol/control-frames.js';
+import { decodeInbound } from '../protocol/inbound.js';
+import { RecoveryStore } from '../recovery/store.js';
+import { SubscriptionIndex } from '../topics/subscriptions.js';
+import { registerHttpApi } from '../api/http-api.js';
+import { BacklogMonitor } from './backlog.js';
+import { handleClientMessage } from './client-protocol.js';
+import type { WorkerContext } from './context.js';
+import { Fanout } from './fanout.js';
+import { PublishIntake } from './publish-intake.js';
+import { LocalRouter, type PublicationRouter } from './router.js';
+import { CloseCode, type Session, type SessionRef, type SessionSocket } from './session.js';
+import { leavePresence } from './subscribe-handler.js';
+import { handleUpgrade, PendingUpgrades } from './upgrade.js';
+
+const RECOVERY_SWEEP_MS = 30_000;
+const BACKLOG_SAMPLE_MS = 100;
+/** Publications waiting while the worker paces publishers, summed over all sources. */
+const MAX_QUEUED_PUBLISH_BYTES = 64 * 1024 * 1024;
+
+type SocketRef = SessionRef & { auth: AuthResult };
+
+/**
+ * One worker: a uWebSockets.js app on the client port serving `/wse` and `/api/*`, with its
+ * subscriptions, recovery rings and fan-out (DESIGN.md, process model).
+ */
+export class WorkerServer {
+  readonly ctx: WorkerContext;
+  private readonly authenticator: Authenticator;
+  private readonly pending = new PendingUpgrades();
+  private listenSocket: us_listen_socket | null = null;
+  private draining = false;
+  private whenEmpty: (() => void) | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  private constructor(ctx: WorkerContext, authenticator: Authenticator) {
+    this.ctx = ctx;
+    this.authenticator = authenticator;
+  }
+
+  static async start(config: WseConfig, logger: Logger, workerIndex = 0): Promise<WorkerServer> {
+    const authenticator = await createAuthenticator(config.auth);
+    const app = uWS.App();
+    const store = new RecoveryStore(config.recovery);
+    const metrics = new WorkerMetrics({ node: config.nodeId, worker: String(workerIndex) }, () => recoveryStats(store, config));
+    const sessions = new Set<Session>();
+    const index = new SubscriptionIndex(app, () => undefined);
+    const fanout = new Fanout(app, index, metrics);
+    const backlog = new BacklogMonitor(sessions, metrics, {
+      highWaterBytes: config.fanoutBacklogBytes,
+      maxOutboundBytes: config.limits.maxOutboundQueueBytes,
+      intervalMs: BACKLOG_SAMPLE_MS,
+    });
+    const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
+      store.append(topic, epoch, offset, stamped);
+      fanout.deliver(topic, stamped);
+    };
+    const router: PublicationRouter = new LocalRouter(store, deliver);
+    const ctx: WorkerContext = {
+      config,
+      app,
+      logger,
+      metrics,
+      sessions,
+      index,
+      fanout,
+      store,
+      intake: new PublishIntake(router, backlog, metrics, MAX_QUEUED_PUBLISH_BYTES),
+      backlog,
+      presence: new PresenceTracker(config.limits.presenceMaxMembers),
+      startedAtMs: Date.now(),
+      clustered: false,
+    };
+    const server = new WorkerServer(ctx, authenticator);
+    server.mount(app);
+    await server.listen(app);
+    server.startTimers();
+    return server;
+  }
+
+  get port(): number {
+    return this.listenSocket === null ? 0 : uWS.us_socket_local_port(this.listenSocket);
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  private mount(app: TemplatedApp): void {
+    const { config } = this.ctx;
+    app.ws<SocketRef>('/wse', {
+      compression: uWS.DISABLED,
+      // Frames a little over the limit get MESSAGE_TOO_LARGE and 1009; uWS drops far larger ones.
+      maxPayloadLength: config.limits.maxMessageSize * 2,
+      // Idle detection is ours (PROTOCOL.md §6), with the spec's close frames.
+      idleTimeout: 0,
+      sendPingsAutomatically: false,
+      // The backstop: uWS closes a connection rather than skip it (§6); BacklogMonitor closes
+      // with 4008 before this is reached.
+      maxBackpressure: config.limits.maxOutboundQueueBytes,
+      closeOnBackpressureLimit: 1,
+      upgrade: (res, req, context) =>
+        handleUpgrade(this.ctx, this.authenticator, this.pending, () => this.draining, res, req, context),
+      open: (ws) => this.onOpen(ws as unknown as SessionSocket),
+      message: (ws, message, isBinary) => this.onMessage(ws.getUserData().session, message, isBinary),
+      close: (ws) => this.onClose(ws.getUserData().session),
+    });
+    registerHttpApi(app, this.ctx);
+    app.any('/*', (res) => {
+      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":{"code":"NOT_FOUND","message":"Not found"}}');
+    });
+  }
+
+  private listen(app: TemplatedApp): Promise<void> {
+    const { host, port } = this.ctx.config;
+    return new Promise((resolve, reject) => {
+      app.listen(host, port, (socket) => {
+        if (socket === false) {
+          reject(new WseError('WSE_ERR_LISTEN', `cannot listen on ${host}:${port}`, { details: { host, port } }));
+          return;
+        }
+        this.listenSocket = socket;
+        resolve();
+      });
+    });
+  }
+
+  private startTimers(): void {
+    const every = (ms: number, task: () => void): void => {
+      const timer = setInterval(task, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.ctx.config.pingIntervalMs, () => this.heartbeat());
+    every(RECOVERY_SWEEP_MS, () => this.ctx.store.sweep());
+    this.ctx.backlog.start();
+  }
+
+  private onOpen(ws: SessionSocket): void {
+    const ref = ws.getUserData() as SocketRef;
+    const session = ref.session;
+    session.ws = ws;
+    const { metrics } = this.ctx;
+    if (!ref.auth.ok) {
+      // PROTOCOL.md §2: one error frame, then close 4401; no state is created.
+      metrics.authFailures.inc({ reason: ref.auth.reason });
+      ws.send(errorFrame(ref.auth.code, ref.auth.message), false);
+      session.end(CloseCode.authFailed, 'auth', 'Authentication failed');
+      return;
+    }
+    this.ctx.sessions.add(session);
+    metrics.counts.connectionsOpen++;
+    metrics.connectionsTotal.inc();
+    // §5: server_ready is the first frame, before any publication can reach the connection.
+    session.sendText(serverReadyFrame({ connectionId: session.connectionId, userId: session.userId, now: isoNow() }));
+  }
+
+  private onMessage(session: Session, message: ArrayBuffer, isBinary: boolean): void {
+    const { metrics, config } = this.ctx;
+    session.lastActivityMs = Date.now();
+    if (session.closed) return;
+    if (message.byteLength > config.limits.maxMessageSize) {
+      metrics.inboundDropped.inc({ reason: 'too_large' });
+      session.sendText(errorFrame('MESSAGE_TOO_LARGE', `Message exceeds ${config.limits.maxMessageSize} bytes`));
+      session.end(CloseCode.tooLarge, 'too_large', 'Message too large');
+      return;
+    }
+    metrics.counts.messagesReceived++;
+    session.stats.received++;
+    const inbound = decodeInbound(message, isBinary, session);
+    if (inbound.kind === 'dropped') {
+      metrics.inboundDropped.inc({ reason: inbound.reason });
+      return;
+    }
+    if (inbound.kind !== 'message') return;
+    try {
+      handleClientMessage(this.ctx, session, inbound.msg);
+    } catch (error) {
+      // A handler bug must cost one message, never the process or other connections.
+      metrics.inboundDropped.inc({ reason: 'handler_error' });
+      this.ctx.logger.error({ err: error, connection_id: session.connectionId, t: inbound.msg.t }, 'message handler failed');
+    }
+  }
+
+  private onClose(session: Session): void {
+    session.closed = true;
+    if (!this.ctx.sessions.delete(session)) return;
+    const { metrics, index } = this.ctx;
+    metrics.counts.connectionsOpen--;
+    if (session.closeReason === 'slow_consumer') metrics.slowConsumerDrops.inc();
+    for (const topic of session.topics) leavePresence(this.ctx, session, topic);
+    index.removeSession(session);
+    metrics.counts.subscriptions = index.subscriptions;
+    metrics.counts.topics = index.topics;
+    if (this.ctx.sessions.size === 0) this.whenEmpty?.();
+  }
+
+  /** PROTOCOL.md §6: ping every interval; idle past the timeout → Close without status, then drop. */
+  private heartbeat(): void {
+    const now = Date.now();
+    const idleTimeout = this.ctx.config.idleTimeoutMs;
+    const ping = pingFrame(isoNow());
+    for (const session of this.ctx.sessions) {
+      if (session.idleCloseSent) session.abort('idle');
+      else if (now - session.lastActivityMs > idleTimeout) {
+        session.idleCloseSent = true;
+        session.end(undefined, 'idle');
+      } else session.sendText(ping);
+    }
+  }
+
+  /** Graceful drain: refuse new sockets, close every client with 4300, wait for them to go. */
+  async drain(timeoutMs = this.ctx.config.drainTimeoutMs): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    const allClosed = new Promise<void>((resolve) => {
+      this.whenEmpty = resolve;
+      if (this.ctx.sessions.size === 0) resolve();
+    });
+    for (const session of this.ctx.sessions) session.end(CloseCode.drain, 'drain');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    for (const session of this.ctx.sessions) session.abort('drain');
+    this.stop();
+  }
+
+  /** Stops timers and the authenticator; the process can then exit. */
+  stop(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.ctx.backlog.stop();
+    this.authenticator.close();
+    if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+  }
+}
+
+function recoveryStats(store: RecoveryStore, config: WseConfig) {
+  const stats = store.stats();
+  return { topics: stats.topics, bytes: stats.bytes, budget: config.recovery.memoryBudgetBytes, evictions: stats.evictions };
+}

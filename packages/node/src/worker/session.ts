@@ -1,0 +1,124 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { Identity } from '../auth/identity.js';
+import type { E2ECipher } from '../protocol/e2e.js';
+import { encodeEvent, encryptText } from '../protocol/outbound.js';
+import type { TokenBucket } from '../protocol/rate-limiter.js';
+
+/** Close codes this server sends (PROTOCOL.md §15). */
+export const CloseCode = {
+  drain: 4300,
+  authFailed: 4401,
+  slowConsumer: 4008,
+  apiDisconnect: 4000,
+  tooLarge: 1009,
+  serverError: 1011,
+} as const;
+
+/** Why a session ended, for metrics and logs. */
+export type CloseReason = 'client' | 'idle' | 'slow_consumer' | 'drain' | 'auth' | 'too_large' | 'api' | 'capacity';
+
+/** uWS copies the user data object's own properties at upgrade, so it carries a reference. */
+export interface SessionRef {
+  session: Session;
+}
+
+export type SessionSocket = WebSocket<SessionRef>;
+
+/** The state of one WebSocket connection, reached from `ws.getUserData().session`. */
+export class Session {
+  ws: SessionSocket | null = null;
+  /** Set once the socket closed: every send becomes a no-op. */
+  closed = false;
+  closeReason: CloseReason | null = null;
+
+  userId = '';
+  cipher: E2ECipher | null = null;
+  keyExchangeDone = false;
+  compressionThreshold: number;
+
+  /** Exact and glob topics this connection subscribed to. */
+  readonly topics = new Set<string>();
+  /** (topic, queue group) memberships made through the server API. */
+  readonly groups = new Set<string>();
+  /** Publications received from this client and not yet accepted (PROTOCOL.md §19 window). */
+  inflightPublishes = 0;
+
+  lastActivityMs: number;
+  idleCloseSent = false;
+  lastWarningMs = 0;
+  lastLimitedMs = 0;
+  /** Marks the last glob delivery this session got, so one publication reaches it once. */
+  deliveryMark = 0;
+
+  readonly stats = { received: 0, sent: 0, published: 0, bytesSent: 0 };
+
+  constructor(
+    readonly connectionId: string,
+    readonly identity: Identity,
+    readonly msgpack: boolean,
+    readonly bucket: TokenBucket,
+    readonly maxOutboundBytes: number,
+    compressionThreshold: number,
+    readonly openedAtMs: number,
+  ) {
+    this.compressionThreshold = compressionThreshold;
+    this.lastActivityMs = openedAtMs;
+  }
+
+  /** A per-connection event: binary, `M:`/`C:`/`E:` as this connection needs (PROTOCOL.md §3.1). */
+  sendEvent(event: object): boolean {
+    if (this.closed || this.ws === null) return false;
+    const bytes = encodeEvent(event, this);
+    return this.write(bytes, true);
+  }
+
+  /** A control frame that stays plaintext text even on encrypted connections (PROTOCOL.md §3.1). */
+  sendText(text: string): boolean {
+    if (this.closed || this.ws === null) return false;
+    return this.write(text, false);
+  }
+
+  /** A stamped publication or presence event sent to this connection alone. */
+  sendPublication(frame: Buffer | string): boolean {
+    if (this.closed || this.ws === null) return false;
+    if (this.cipher !== null) return this.write(encryptText(frame, this.cipher), true);
+    return this.write(frame, false);
+  }
+
+  /** Bytes written to this socket that the kernel has not taken yet. */
+  backlog(): number {
+    if (this.closed || this.ws === null) return 0;
+    return this.ws.getBufferedAmount();
+  }
+
+  /** Ends the connection with a close code; the close handler does the bookkeeping. */
+  end(code: number | undefined, reason: CloseReason, message = ''): void {
+    if (this.closed || this.ws === null) return;
+    this.closeReason ??= reason;
+    this.closed = true;
+    if (code === undefined) this.ws.end();
+    else this.ws.end(code, message);
+  }
+
+  /** Drops the TCP connection without a close handshake (a peer that ignored our Close). */
+  abort(reason: CloseReason): void {
+    if (this.ws === null) return;
+    this.closeReason ??= reason;
+    this.closed = true;
+    this.ws.close();
+  }
+
+  private write(data: Uint8Array | string, binary: boolean): boolean {
+    const ws = this.ws as SessionSocket;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    // PROTOCOL.md §6: a connection whose backlog would pass its limit is closed, never skipped.
+    if (ws.getBufferedAmount() + size > this.maxOutboundBytes) {
+      this.end(CloseCode.slowConsumer, 'slow_consumer', 'slow consumer');
+      return false;
+    }
+    ws.send(data, binary);
+    this.stats.sent++;
+    this.stats.bytesSent += size;
+    return true;
+  }
+}

@@ -1,0 +1,149 @@
+import { errorFrame } from '../protocol/control-frames.js';
+import { connectionEvent } from '../protocol/events.js';
+import type { RecoveryOutcome } from '../recovery/store.js';
+import { isGlob } from '../topics/glob.js';
+import { validateTopic } from '../topics/acl.js';
+import type { WorkerContext } from './context.js';
+import { presenceFrame } from '../presence/tracker.js';
+import type { Session } from './session.js';
+
+interface RecoveryEntry {
+  epoch: string | null;
+  offset: number;
+  recoverable: boolean;
+  recovered: boolean;
+  count: number;
+}
+
+const NO_HISTORY: RecoveryEntry = { epoch: null, offset: 0, recoverable: false, recovered: false, count: 0 };
+
+/** `subscription_update` (PROTOCOL.md §7, replies and ordering exactly as written there). */
+export function handleSubscriptionUpdate(ctx: WorkerContext, session: Session, p: Record<string, unknown>): void {
+  const topics = p['topics'];
+  if (!Array.isArray(topics) || topics.length === 0) {
+    session.sendText(errorFrame('INVALID_SUBSCRIPTION', 'Missing or empty topics'));
+    return;
+  }
+  const action = p['action'];
+  if (action === 'subscribe') subscribe(ctx, session, topics, p);
+  else if (action === 'unsubscribe') unsubscribe(ctx, session, topics);
+  else session.sendText(errorFrame('INVALID_ACTION', `Unknown subscription action: ${String(action)}`));
+}
+
+function subscribe(ctx: WorkerContext, session: Session, topics: unknown[], p: Record<string, unknown>): void {
+  const wantsRecovery = p['recover'] === true;
+  const positions = isRecord(p['recovery']) ? p['recovery'] : {};
+  const presence = p['presence'];
+  const success: string[] = [];
+  const failed: string[] = [];
+  const recovery: Record<string, RecoveryEntry> = {};
+  let allRecovered = true;
+
+  // Everything below runs in one JavaScript turn, so no publication can fall between a topic's
+  // registration, its replay, the reply and the first live message (§7 "Ordering").
+  for (const topic of topics) {
+    if (typeof topic !== 'string' || !mayHold(ctx, session, topic)) {
+      failed.push(typeof topic === 'string' ? topic : String(topic));
+      continue;
+    }
+    ctx.index.subscribe(session, topic);
+    success.push(topic);
+    if (presence !== undefined && presence !== null) trackPresence(ctx, session, topic, presence);
+    const position = isGlob(topic) ? null : positions[topic];
+    const entry = isGlob(topic) ? NO_HISTORY : recoverTopic(ctx, session, topic, wantsRecovery ? position : undefined);
+    if (!entry.recovered) allRecovered = false;
+    recovery[topic] = entry;
+  }
+  ctx.metrics.counts.subscriptions = ctx.index.subscriptions;
+  ctx.metrics.counts.topics = ctx.index.topics;
+  session.sendEvent(
+    connectionEvent('subscription_update', {
+      action: 'subscribe',
+      success: success.length > 0,
+      success_topics: success,
+      failed_topics: failed,
+      recoverable: true,
+      recovered: wantsRecovery && success.length > 0 && allRecovered,
+      recovery,
+    }),
+  );
+}
+
+function mayHold(ctx: WorkerContext, session: Session, topic: string): boolean {
+  if (validateTopic(topic, ctx.config.limits.maxTopicLength) !== null) return false;
+  if (!session.identity.topics.allows(topic)) return false;
+  const limit = ctx.config.limits.maxSubscriptionsPerConnection;
+  return limit === 0 || session.topics.has(topic) || session.topics.size < limit;
+}
+
+/**
+ * PROTOCOL.md §8: replay exactly the missed range or nothing. A replay that would push the
+ * connection past its outbound limit is refused as a whole ("never partial").
+ */
+function recoverTopic(ctx: WorkerContext, session: Session, topic: string, position: unknown): RecoveryEntry {
+  const outcome: RecoveryOutcome = isRecord(position)
+    ? ctx.store.recover(topic, position['epoch'], position['offset'])
+    : ctx.store.recover(topic, undefined, undefined);
+  const requested = isRecord(position);
+  if (outcome.kind === 'no_history') {
+    if (requested) ctx.metrics.recoveryRequests.inc({ outcome: 'no_history' });
+    return NO_HISTORY;
+  }
+  let recovered = requested && outcome.kind === 'recovered';
+  if (recovered && !fitsOutbound(session, outcome.messages)) recovered = false;
+  if (requested) ctx.metrics.recoveryRequests.inc({ outcome: recovered ? 'recovered' : 'not_recovered' });
+  let count = 0;
+  if (recovered) {
+    for (const message of outcome.messages) if (session.sendPublication(message)) count++;
+    ctx.metrics.counts.messagesSent += count;
+  }
+  return { epoch: outcome.epoch, offset: outcome.offset, recoverable: true, recovered, count };
+}
+
+function fitsOutbound(session: Session, messages: Buffer[]): boolean {
+  let bytes = session.backlog();
+  for (const message of messages) bytes += message.length + 64;
+  return bytes <= session.maxOutboundBytes;
+}
+
+function trackPresence(ctx: WorkerContext, session: Session, topic: string, data: unknown): void {
+  if (!ctx.config.presenceEnabled || isGlob(topic)) return;
+  if (JSON.stringify(data).length > ctx.config.limits.presenceMaxDataBytes) return;
+  const change = ctx.presence.join(topic, session.userId, session.connectionId, data, Date.now());
+  if (change === 'join' || change === 'update') ctx.fanout.deliver(topic, presenceFrame(change, topic, session.userId, data));
+  ctx.metrics.counts.presenceMembers = ctx.presence.members;
+}
+
+function unsubscribe(ctx: WorkerContext, session: Session, topics: unknown[]): void {
+  const removed: string[] = [];
+  for (const topic of topics) {
+    if (typeof topic !== 'string' || !ctx.index.unsubscribe(session, topic)) continue;
+    removed.push(topic);
+    leavePresence(ctx, session, topic);
+  }
+  ctx.metrics.counts.subscriptions = ctx.index.subscriptions;
+  ctx.metrics.counts.topics = ctx.index.topics;
+  // §7: removed topics must not appear in success_topics, or TS adds them back to its active set.
+  session.sendEvent(
+    connectionEvent('subscription_update', {
+      action: 'unsubscribe',
+      success: true,
+      success_topics: [],
+      failed_topics: [],
+      unsubscribed_topics: removed,
+    }),
+  );
+}
+
+/** Sends `presence_leave` when the session was the user's last tracked connection in the topic. */
+export function leavePresence(ctx: WorkerContext, session: Session, topic: string): void {
+  const data = ctx.presence.dataOf(topic, session.userId);
+  if (ctx.presence.leave(topic, session.userId, session.connectionId) === 'leave') {
+    ctx.fanout.deliver(topic, presenceFrame('leave', topic, session.userId, data));
+  }
+  ctx.metrics.counts.presenceMembers = ctx.presence.members;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

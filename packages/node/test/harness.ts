@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { SignJWT } from 'jose';
+
+/** The `wse` entry point, as a user runs it. */
+export const WSE_BIN = fileURLToPath(new URL('../../bin/wse.js', import.meta.url));
+export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnop';
+export const TEST_API_KEY = 'test-api-key-0123456789';
+
+/** A free loopback port (bound then released; good enough for tests on one machine). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface NodeProcess {
+  child: ChildProcess;
+  port: number;
+  metricsPort: number;
+  url: string;
+  logs: string[];
+  /** SIGTERM and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the first log line (parsed) matching the predicate. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Starts a real `wse start` process on free loopback ports and resolves once it logged "wse ready".
+ * On failure the collected output is in the error, so a broken start shows why.
+ */
+export async function startNode(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const args = [
+    WSE_BIN, 'start', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort),
+    '--workers', '1', '--jwt-secret', TEST_SECRET, '--api-key', TEST_API_KEY, '--log-level', 'info', ...extraArgs,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const logs: string[] = [];
+  const listeners = new Set<(line: Record<string, unknown>) => void>();
+  const onLine = (text: string): void => {
+    logs.push(text);
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    for (const listener of listeners) listener(parsed);
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  createInterface({ input: child.stderr! }).on('line', onLine);
+
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        listeners.delete(listener);
+        reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${logs.join('\n')}`));
+      }, timeoutMs);
+      const listener = (line: Record<string, unknown>): void => {
+        if (!match(line)) return;
+        clearTimeout(timer);
+        listeners.delete(listener);
+        resolve(line);
+      };
+      listeners.add(listener);
+    });
+
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  await Promise.race([
+    waitForLog((line) => line['msg'] === 'wse ready', 15_000),
+    exited.then(([code]) => {
+      throw new Error(`wse exited with ${code} before ready; output:\n${logs.join('\n')}`);
+    }),
+  ]);
+  return {
+    child,
+    port,
+    metricsPort,
+    url: `ws://127.0.0.1:${port}/wse`,
+    logs,
+    waitForLog,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await exited;
+      return code;
+    },
+  };
+}
+
+/** Runs `wse …` to completion and returns its exit code and output. */
+export async function runWse(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [WSE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, timeout: timeoutMs });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+export interface TokenOptions {
+  sub?: string;
+  ttlSeconds?: number;
+  claims?: Record<string, unknown>;
+  secret?: string;
+}
+
+/** An HS256 token signed with the test secret, allowing every topic and publishing by default. */
+export async function makeToken(options: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { wse_topics: { allow: ['*'] }, wse_publish: { allow: ['*'] }, ...options.claims };
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now).setExpirationTime(now + (options.ttlSeconds ?? 3600));
+  if (options.sub !== '') jwt.setSubject(options.sub ?? 'alice');
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
+}
+
+/** GETs a metrics-port path. */
+export async function getText(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+/** Reads one sample of a metric from Prometheus text (sums over series matching the label filter). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (!Object.entries(labels).every(([key, value]) => rest.includes(`${key}="${value}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    found = true;
+  }
+  return found ? sum : Number.NaN;
+}
+
+/** POSTs JSON to the HTTP API with the test API key. */
+export async function api(port: number, path: string, body?: unknown, key = TEST_API_KEY): Promise<{ status: number; json: any; headers: Headers }> {
+  const init: RequestInit = body === undefined
+    ? { headers: { authorization: `apikey ${key}` } }
+    : { method: 'POST', headers: { authorization: `apikey ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, init);
+  const text = await response.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, json, headers: response.headers };
+}
