@@ -11,10 +11,11 @@ export interface BacklogOptions {
 
 /**
  * Watches what the worker's WebSocket connections have not yet written (DESIGN.md, flow control).
- * uWS gives no total, so a timer samples every connection: O(connections) per tick, nothing per
- * message. Two decisions come out of it:
+ * uWS gives no total, so every connection is sampled: O(connections) per sample, on a timer and
+ * whenever 1/8 of the per-connection limit has been fanned out since the last sample. No
+ * connection can gain more than that between two samples, so:
  * - a connection past 3/4 of its limit is a slow consumer and is closed with 4008 before uWS's own
- *   hard limit (which closes without a status) is reached;
+ *   hard limit (which closes without a status) can be reached;
  * - while the total is above the high-water mark, publishers are paced; they resume below half.
  */
 export class BacklogMonitor {
@@ -22,12 +23,22 @@ export class BacklogMonitor {
   private pacedSinceMs = 0;
   private readonly waiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | null = null;
+  private bytesSinceSample = 0;
+  private readonly sampleEveryBytes: number;
 
   constructor(
     private readonly sessions: Set<Session>,
     private readonly metrics: WorkerMetrics,
     private readonly options: BacklogOptions,
-  ) {}
+  ) {
+    this.sampleEveryBytes = options.maxOutboundBytes / 8;
+  }
+
+  /** Called per fanned-out frame with its size (one add on the hot path). */
+  noteFanout(bytes: number): void {
+    this.bytesSinceSample += bytes;
+    if (this.bytesSinceSample >= this.sampleEveryBytes) this.sample();
+  }
 
   start(): void {
     this.timer = setInterval(() => this.sample(), this.options.intervalMs);
@@ -57,6 +68,7 @@ export class BacklogMonitor {
   }
 
   sample(): void {
+    this.bytesSinceSample = 0;
     const slowMark = (this.options.maxOutboundBytes * 3) / 4;
     let total = 0;
     for (const session of this.sessions) {

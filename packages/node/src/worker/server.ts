@@ -62,6 +62,7 @@ export class WorkerServer {
     const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
       store.append(topic, epoch, offset, stamped);
       fanout.deliver(topic, stamped);
+      backlog.noteFanout(stamped.length);
     };
     const router: PublicationRouter = new LocalRouter(store, deliver);
     const ctx: WorkerContext = {
