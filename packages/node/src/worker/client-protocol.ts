@@ -62,8 +62,9 @@ function answerHello(ctx: WorkerContext, session: Session, p: Record<string, unk
       serverPublicKey = exchange.serverPublicKey;
       ctx.index.moveToDirect(session);
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      session.sendText(errorFrame('KEY_EXCHANGE_FAILED', `ECDH key exchange failed: ${detail}`, { recoverable: true }));
+      // E2ECipher's errors already read `ECDH key exchange failed: <detail>` (§11).
+      const message = error instanceof Error ? error.message : `ECDH key exchange failed: ${String(error)}`;
+      session.sendText(errorFrame('KEY_EXCHANGE_FAILED', message, { recoverable: true }));
     }
   }
   const limits = ctx.config.limits;

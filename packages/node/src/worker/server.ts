@@ -22,6 +22,7 @@ import { leavePresence } from './subscribe-handler.js';
 import { handleUpgrade, PendingUpgrades } from './upgrade.js';
 
 const RECOVERY_SWEEP_MS = 30_000;
+const CLOSE_LINGER_MS = 250;
 const BACKLOG_SAMPLE_MS = 100;
 /** Publications waiting while the worker paces publishers, summed over all sources. */
 const MAX_QUEUED_PUBLISH_BYTES = 64 * 1024 * 1024;
@@ -229,10 +230,12 @@ export class WorkerServer {
       if (this.ctx.sessions.size === 0) resolve();
     });
     for (const session of this.ctx.sessions) session.end(CloseCode.drain, 'drain');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    await within(allClosed, timeoutMs);
     for (const session of this.ctx.sessions) session.abort('drain');
+    // uWS reports a session closed when its Close frame is queued. Exiting before the peer's Close
+    // reply arrives would answer it with a TCP reset, which can discard our Close frame (the
+    // client then sees 1006, not 4300): linger briefly so the handshakes finish.
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_LINGER_MS));
     this.stop();
   }
 
@@ -249,4 +252,10 @@ export class WorkerServer {
 function recoveryStats(store: RecoveryStore, config: WseConfig) {
   const stats = store.stats();
   return { topics: stats.topics, bytes: stats.bytes, budget: config.recovery.memoryBudgetBytes, evictions: stats.evictions };
+}
+
+function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,19 +1,10 @@
 import { errorFrame } from '../protocol/control-frames.js';
-import { connectionEvent } from '../protocol/events.js';
-import type { RecoveryOutcome } from '../recovery/store.js';
+import { recoveryEntry, subscribeReply, unsubscribeReply, type RecoveryEntry } from '../protocol/events.js';
 import { isGlob } from '../topics/glob.js';
 import { validateTopic } from '../topics/acl.js';
 import type { WorkerContext } from './context.js';
 import { presenceFrame } from '../presence/tracker.js';
 import type { Session } from './session.js';
-
-interface RecoveryEntry {
-  epoch: string | null;
-  offset: number;
-  recoverable: boolean;
-  recovered: boolean;
-  count: number;
-}
 
 const NO_HISTORY: RecoveryEntry = { epoch: null, offset: 0, recoverable: false, recovered: false, count: 0 };
 
@@ -36,8 +27,7 @@ function subscribe(ctx: WorkerContext, session: Session, topics: unknown[], p: R
   const presence = p['presence'];
   const success: string[] = [];
   const failed: string[] = [];
-  const recovery: Record<string, RecoveryEntry> = {};
-  let allRecovered = true;
+  const recovery: Array<[string, RecoveryEntry]> = [];
 
   // Everything below runs in one JavaScript turn, so no publication can fall between a topic's
   // registration, its replay, the reply and the first live message (§7 "Ordering").
@@ -49,24 +39,11 @@ function subscribe(ctx: WorkerContext, session: Session, topics: unknown[], p: R
     ctx.index.subscribe(session, topic);
     success.push(topic);
     if (presence !== undefined && presence !== null) trackPresence(ctx, session, topic, presence);
-    const position = isGlob(topic) ? null : positions[topic];
-    const entry = isGlob(topic) ? NO_HISTORY : recoverTopic(ctx, session, topic, wantsRecovery ? position : undefined);
-    if (!entry.recovered) allRecovered = false;
-    recovery[topic] = entry;
+    recovery.push([topic, isGlob(topic) ? NO_HISTORY : recoverTopic(ctx, session, topic, wantsRecovery ? positions[topic] : undefined)]);
   }
   ctx.metrics.counts.subscriptions = ctx.index.subscriptions;
   ctx.metrics.counts.topics = ctx.index.topics;
-  session.sendEvent(
-    connectionEvent('subscription_update', {
-      action: 'subscribe',
-      success: success.length > 0,
-      success_topics: success,
-      failed_topics: failed,
-      recoverable: true,
-      recovered: wantsRecovery && success.length > 0 && allRecovered,
-      recovery,
-    }),
-  );
+  session.sendEvent(subscribeReply({ successTopics: success, failedTopics: failed, recoverRequested: wantsRecovery, recovery }));
 }
 
 function mayHold(ctx: WorkerContext, session: Session, topic: string): boolean {
@@ -81,23 +58,15 @@ function mayHold(ctx: WorkerContext, session: Session, topic: string): boolean {
  * connection past its outbound limit is refused as a whole ("never partial").
  */
 function recoverTopic(ctx: WorkerContext, session: Session, topic: string, position: unknown): RecoveryEntry {
-  const outcome: RecoveryOutcome = isRecord(position)
-    ? ctx.store.recover(topic, position['epoch'], position['offset'])
-    : ctx.store.recover(topic, undefined, undefined);
-  const requested = isRecord(position);
-  if (outcome.kind === 'no_history') {
-    if (requested) ctx.metrics.recoveryRequests.inc({ outcome: 'no_history' });
-    return NO_HISTORY;
+  if (!isRecord(position)) return recoveryEntry(ctx.store.position(topic));
+  let outcome = ctx.store.recover(topic, position['epoch'], position['offset']);
+  if (outcome.kind === 'recovered' && !fitsOutbound(session, outcome.messages)) {
+    outcome = { kind: 'not_recovered', epoch: outcome.epoch, offset: outcome.offset, messages: [] };
   }
-  let recovered = requested && outcome.kind === 'recovered';
-  if (recovered && !fitsOutbound(session, outcome.messages)) recovered = false;
-  if (requested) ctx.metrics.recoveryRequests.inc({ outcome: recovered ? 'recovered' : 'not_recovered' });
-  let count = 0;
-  if (recovered) {
-    for (const message of outcome.messages) if (session.sendPublication(message)) count++;
-    ctx.metrics.counts.messagesSent += count;
-  }
-  return { epoch: outcome.epoch, offset: outcome.offset, recoverable: true, recovered, count };
+  ctx.metrics.recoveryRequests.inc({ outcome: outcome.kind });
+  for (const message of outcome.messages) session.sendPublication(message);
+  ctx.metrics.counts.messagesSent += outcome.messages.length;
+  return recoveryEntry(outcome);
 }
 
 function fitsOutbound(session: Session, messages: Buffer[]): boolean {
@@ -123,16 +92,7 @@ function unsubscribe(ctx: WorkerContext, session: Session, topics: unknown[]): v
   }
   ctx.metrics.counts.subscriptions = ctx.index.subscriptions;
   ctx.metrics.counts.topics = ctx.index.topics;
-  // §7: removed topics must not appear in success_topics, or TS adds them back to its active set.
-  session.sendEvent(
-    connectionEvent('subscription_update', {
-      action: 'unsubscribe',
-      success: true,
-      success_topics: [],
-      failed_topics: [],
-      unsubscribed_topics: removed,
-    }),
-  );
+  session.sendEvent(unsubscribeReply(removed));
 }
 
 /** Sends `presence_leave` when the session was the user's last tracked connection in the topic. */
