@@ -3,6 +3,7 @@ import { WseError } from '../errors.js';
 import { errorFrame } from '../protocol/control-frames.js';
 import { publishAck, publishNack } from '../protocol/events.js';
 import { publicationBody } from '../protocol/publication.js';
+import { signPayload } from '../protocol/signing.js';
 import { isGlob } from '../topics/glob.js';
 import { validateTopic } from '../topics/acl.js';
 import type { WorkerContext } from './context.js';
@@ -34,7 +35,8 @@ export function preparePublication(ctx: WorkerContext, request: PublishRequest):
   }
   if (data === undefined) return invalid('data is required');
   if (typeof type !== 'string' || type.length === 0 || type.length > 128) return invalid('type must be a short string');
-  const body = publicationBody(type, JSON.stringify(data));
+  const dataJson = JSON.stringify(data);
+  const body = ctx.config.signingKey === null ? publicationBody(type, dataJson) : signedBody(type, data, dataJson, ctx.config.signingKey);
   const limit = Math.min(ctx.config.limits.maxMessageSize, 1_048_576);
   if (Buffer.byteLength(body) + 3 * Buffer.byteLength(topic) + 68 > limit) {
     return new WseError('WSE_ERR_MESSAGE_TOO_LARGE', 'Publication too large', { protocolCode: 'MESSAGE_TOO_LARGE' });
@@ -82,6 +84,11 @@ function refuse(ctx: WorkerContext, session: Session, topic: string, cid: string
   } else {
     session.sendText(errorFrame(code, error.message, retryAfter === undefined ? { recoverable: true } : { recoverable: true, retry_after: retryAfter }));
   }
+}
+
+/** PROTOCOL.md §14: with a signing key every publication carries `sig` (computed once, not per subscriber). */
+function signedBody(type: string, data: unknown, dataJson: string, key: string): string {
+  return `{"c":"U","t":${JSON.stringify(type)},"p":${dataJson},"sig":${JSON.stringify(signPayload(data, key))},"v":1}`;
 }
 
 function invalid(message: string): WseError {

@@ -3,6 +3,7 @@ import type { Identity } from '../auth/identity.js';
 import type { E2ECipher } from '../protocol/e2e.js';
 import { encodeEvent, encryptText } from '../protocol/outbound.js';
 import type { TokenBucket } from '../protocol/rate-limiter.js';
+import { signPayload } from '../protocol/signing.js';
 
 /** Close codes this server sends (PROTOCOL.md §15). */
 export const CloseCode = {
@@ -60,14 +61,17 @@ export class Session {
     readonly maxOutboundBytes: number,
     compressionThreshold: number,
     readonly openedAtMs: number,
+    readonly signingKey: string | null,
   ) {
     this.compressionThreshold = compressionThreshold;
     this.lastActivityMs = openedAtMs;
   }
 
   /** A per-connection event: binary, `M:`/`C:`/`E:` as this connection needs (PROTOCOL.md §3.1). */
-  sendEvent(event: object): boolean {
+  sendEvent(event: { p?: unknown; sig?: string }): boolean {
     if (this.closed || this.ws === null) return false;
+    // PROTOCOL.md §14: with a signing key configured, every type is signed.
+    if (this.signingKey !== null) event.sig = signPayload(event.p, this.signingKey);
     const bytes = encodeEvent(event, this);
     return this.write(bytes, true);
   }

@@ -83,6 +83,7 @@ function createSession(ctx: WorkerContext, auth: AuthResult, msgpack: boolean): 
     ctx.config.limits.maxOutboundQueueBytes,
     ctx.config.compressionThreshold,
     Date.now(),
+    ctx.config.signingKey,
   );
   session.userId = identity.userId ?? connectionId;
   return session;
