@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { Counter } from 'prom-client';
 import type { WseConfig } from './config/types.js';
 import { WseError } from './errors.js';
 import type { Logger } from './log.js';
@@ -8,6 +7,8 @@ import { epochHex } from './protocol/publication.js';
 import { preparePublication } from './worker/publish-handler.js';
 import type { Stamp } from './worker/router.js';
 import { WorkerServer } from './worker/server.js';
+import { workerHealth } from './worker/health.js';
+import { nodeHealth } from './supervisor/node-health.js';
 import { performance } from 'node:perf_hooks';
 
 export interface PublishOptions {
@@ -77,28 +78,12 @@ export class WseNode {
   }
 }
 
-async function health(worker: WorkerServer): Promise<HealthReport> {
-  const { metrics, store, intake, config, startedAtMs } = worker.ctx;
-  const counts = metrics.counts;
-  const recovery = store.stats();
-  return {
-    status: worker.isDraining ? 'draining' : 'ok',
-    node_id: config.nodeId,
-    uptime_s: Math.floor((Date.now() - startedAtMs) / 1000),
-    workers: [{ index: 0, pid: process.pid, connections: counts.connectionsOpen }],
-    connections: counts.connectionsOpen,
-    recovery: { topics: recovery.topics, bytes: recovery.bytes, budget_bytes: config.recovery.memoryBudgetBytes },
-    queues: { publish_jobs: intake.queued, publish_bytes: intake.bytes, fanout_backlog_bytes: counts.fanoutBacklogBytes, paced: counts.paced === 1 },
-    drops: {
-      slow_consumers: await total(metrics.slowConsumerDrops),
-      rate_limited: await total(metrics.rateLimited),
-      inbound: await total(metrics.inboundDropped),
-      publish_rejected: await total(metrics.publishRejected),
-    },
-  };
-}
-
-async function total(counter: Counter<string>): Promise<number> {
-  const { values } = await counter.get();
-  return values.reduce((sum, sample) => sum + sample.value, 0);
+function health(worker: WorkerServer): Promise<HealthReport> {
+  const { config, startedAtMs } = worker.ctx;
+  return workerHealth(worker, 0).then((report) =>
+    nodeHealth(
+      { nodeId: config.nodeId, startedAtMs, draining: worker.isDraining, workersConfigured: 1, crashLooping: [], recoveryBudgetBytes: config.recovery.memoryBudgetBytes },
+      [report],
+    ),
+  );
 }

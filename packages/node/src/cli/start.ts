@@ -4,7 +4,7 @@ import { loadConfig, redactConfig, startOptions } from '../config/load.js';
 import type { WseConfig } from '../config/types.js';
 import { WseError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { WseNode } from '../node.js';
+import { Supervisor } from '../supervisor/supervisor.js';
 
 export const startCommand: CommandModule = {
   command: 'start',
@@ -19,33 +19,30 @@ async function runStart(argv: Record<string, unknown>): Promise<void> {
     process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
     return;
   }
-  const logger = createLogger(config.logLevel, { node: config.nodeId, worker: 0 });
-  let node: WseNode;
+  const logger = createLogger(config.logLevel, { node: config.nodeId, worker: 'supervisor' });
+  const supervisor = new Supervisor(config, logger);
   try {
-    node = await WseNode.start(config, logger);
+    await supervisor.start();
   } catch (error) {
     process.stderr.write(`wse: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  if (config.dev) await printDevBanner(config, node);
+  if (config.dev) await printDevBanner(config);
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'draining');
-    node.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
+    supervisor.drain().then(
+      () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'drain failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => void supervisor.rollingRestart());
 }
 
 /** A bad setting stops start-up with one line naming it (DESIGN.md, configuration). */
@@ -61,7 +58,7 @@ async function loadOrExit(argv: Record<string, unknown>): Promise<WseConfig> {
   }
 }
 
-async function printDevBanner(config: WseConfig, node: WseNode): Promise<void> {
+async function printDevBanner(config: WseConfig): Promise<void> {
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const token =
     config.auth.mode === 'jwt' && config.auth.secret !== null
@@ -74,11 +71,11 @@ async function printDevBanner(config: WseConfig, node: WseNode): Promise<void> {
   const lines = [
     '',
     'WSE dev node is running (development mode: generated secrets, do not use in production)',
-    `  WebSocket:  ws://${host}:${node.worker.port}/wse`,
+    `  WebSocket:  ws://${host}:${config.port}/wse`,
     `  Metrics:    http://${host}:${config.metricsPort}/metrics   Health: http://${host}:${config.metricsPort}/health`,
-    `  HTTP API:   http://${host}:${node.worker.port}/api/publish   (Authorization: apikey ${config.apiKey ?? '(disabled)'})`,
+    `  HTTP API:   http://${host}:${config.port}/api/publish   (Authorization: apikey ${config.apiKey ?? '(disabled)'})`,
     `  Dev token:  ${token}`,
-    `  Try:        npx wscat -H "Authorization: Bearer <token>" -c ws://${host}:${node.worker.port}/wse`,
+    `  Try:        npx wscat -H "Authorization: Bearer <token>" -c ws://${host}:${config.port}/wse`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface HealthReport {
-  status: 'ok' | 'degraded' | 'draining';
+  status: 'ok' | 'degraded' | 'draining' | 'down';
   [key: string]: unknown;
 }
 
@@ -11,7 +11,7 @@ export interface MetricsEndpoints {
   health: () => Promise<HealthReport>;
 }
 
-/** `/metrics` (Prometheus text) and `/health` (JSON; 503 unless ok) on the metrics port. */
+/** `/metrics` (Prometheus text) and `/health` (JSON; 503 while draining or with no worker up). */
 export function startMetricsServer(host: string, port: number, endpoints: MetricsEndpoints): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -19,7 +19,7 @@ export function startMetricsServer(host: string, port: number, endpoints: Metric
       path === '/metrics'
         ? endpoints.metrics().then(({ contentType, body }) => ({ status: 200, contentType, body }))
         : path === '/health'
-          ? endpoints.health().then((report) => ({ status: report.status === 'ok' ? 200 : 503, contentType: 'application/json', body: JSON.stringify(report) }))
+          ? endpoints.health().then((report) => ({ status: report.status === 'ok' || report.status === 'degraded' ? 200 : 503, contentType: 'application/json', body: JSON.stringify(report) }))
           : Promise.resolve({ status: 404, contentType: 'text/plain', body: 'not found\n' });
     answer
       .catch((error: unknown) => ({ status: 500, contentType: 'text/plain', body: `error: ${String(error)}\n` }))

@@ -1,0 +1,30 @@
+/** IPC between the supervisor and its workers (node:cluster). Every message has a `wse` tag. */
+export type ToWorker =
+  | { wse: 'drain' }
+  | { wse: 'health'; id: number };
+
+export type FromWorker =
+  | { wse: 'ready'; port: number }
+  | { wse: 'health'; id: number; report: WorkerHealth }
+  | { wse: 'drained' };
+
+/** One worker's part of the node's /health. */
+export interface WorkerHealth {
+  index: number;
+  pid: number;
+  draining: boolean;
+  connections: number;
+  subscriptions: number;
+  recovery: { topics: number; bytes: number };
+  queues: { publish_jobs: number; publish_bytes: number; fanout_backlog_bytes: number; paced: boolean };
+  drops: { slow_consumers: number; rate_limited: number; inbound: number; publish_rejected: number };
+  mesh: { members: unknown[] } | null;
+}
+
+/** Environment variables the supervisor hands a worker. */
+export const WORKER_CONFIG_ENV = 'WSE_WORKER_CONFIG';
+export const WORKER_INDEX_ENV = 'WSE_WORKER_INDEX';
+
+export function isFromWorker(message: unknown): message is FromWorker {
+  return typeof message === 'object' && message !== null && typeof (message as { wse?: unknown }).wse === 'string';
+}
