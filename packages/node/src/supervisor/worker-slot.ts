@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 
 /** Restart policy of one worker slot (DESIGN.md, process model). */
 export const RESTART_POLICY = {
-  firstDelayMs: 500,
+  firstDelayMs: 250,
   maxDelayMs: 30_000,
   /** A worker that stayed up this long resets the backoff. */
   stableAfterMs: 60_000,

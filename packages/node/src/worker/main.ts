@@ -54,4 +54,5 @@ process.on('SIGINT', () => undefined);
 process.on('SIGHUP', () => undefined);
 process.on('SIGTERM', drainAndExit);
 process.on('disconnect', drainAndExit);
+logger.info({ port: server.port }, 'worker ready');
 send({ wse: 'ready', port: server.port });

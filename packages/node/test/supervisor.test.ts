@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { TestClient } from './client.js';
+import { getText, makeToken, metricValue, runWse, startNode, type NodeProcess } from './harness.js';
+
+async function health(node: NodeProcess): Promise<Record<string, any>> {
+  return JSON.parse((await getText(node.metricsPort, '/health')).body);
+}
+
+/** The supervisor's log line once a worker of that slot is ready and counted. */
+function workerUp(index: number) {
+  return (line: Record<string, unknown>): boolean => line['msg'] === 'worker up' && line['worker_index'] === index;
+}
+
+describe('supervisor (DESIGN.md, process model)', () => {
+  test('two workers share the client port; connections spread over both; metrics aggregate both', async () => {
+    const node = await startNode(['--workers', '2']);
+    try {
+      const token = await makeToken();
+      const clients = await Promise.all(Array.from({ length: 24 }, () => TestClient.connect(node.url, { token })));
+      const report = await health(node);
+      assert.equal(report['workers_up'], 2);
+      const perWorker = report['workers'].map((w: any) => w.connections);
+      assert.equal(perWorker.reduce((a: number, b: number) => a + b, 0), 24);
+      assert.ok(perWorker.every((n: number) => n > 0), `both workers hold connections: ${perWorker}`);
+      const metrics = (await getText(node.metricsPort, '/metrics')).body;
+      assert.equal(metricValue(metrics, 'wse_connections'), 24);
+      assert.equal(metricValue(metrics, 'wse_connections', { worker: '0' }) + metricValue(metrics, 'wse_connections', { worker: '1' }), 24);
+      assert.equal(metricValue(metrics, 'wse_workers_up'), 2);
+      const status = await runWse(['status', '--metrics-url', `http://127.0.0.1:${node.metricsPort}`]);
+      assert.equal(status.code, 0);
+      assert.match(status.stdout, /2\/2 workers/);
+      assert.match(status.stdout, /#0 +pid \d+ +connections \d+/);
+      await Promise.all(clients.map((c) => c.close()));
+    } finally {
+      await node.stop();
+    }
+  });
+
+  test('a killed worker is restarted and counted; a crash-looping slot stops restarting and shows in /health', async () => {
+    const node = await startNode(['--workers', '2']);
+    try {
+      for (let kill = 1; kill <= 5; kill++) {
+        const victim = (await health(node))['workers'].find((w: any) => w.index === 1);
+        assert.ok(victim, `worker 1 is up before kill ${kill}`);
+        const restarted = kill < 5 ? node.waitForLog(workerUp(1), 15_000) : node.waitForLog((l) => l['msg'] === 'worker is crash-looping; not restarting it', 15_000);
+        process.kill(victim.pid, 'SIGKILL');
+        await restarted;
+      }
+      const report = await health(node);
+      assert.equal(report['status'], 'degraded');
+      assert.deepEqual(report['crash_looping'], [1]);
+      assert.equal(report['workers_up'], 1);
+      const metrics = (await getText(node.metricsPort, '/metrics')).body;
+      assert.equal(metricValue(metrics, 'wse_worker_restarts_total'), 4);
+      assert.equal(metricValue(metrics, 'wse_worker_crash_loop'), 1);
+      // The surviving worker still serves.
+      const client = await TestClient.connect(node.url, { token: await makeToken() });
+      await client.close();
+    } finally {
+      await node.stop();
+    }
+  });
+
+  test('SIGHUP restarts workers one at a time while the node keeps accepting clients', async () => {
+    const node = await startNode(['--workers', '2']);
+    try {
+      const before = (await health(node))['workers'].map((w: any) => w.pid).sort();
+      const token = await makeToken();
+      const done = node.waitForLog((l) => l['msg'] === 'rolling restart done', 30_000);
+      node.child.kill('SIGHUP');
+      let finished = false;
+      void done.then(() => (finished = true));
+      let connects = 0;
+      for (let i = 0; i < 200 && !finished; i++) {
+        const client = await TestClient.connect(node.url, { token });
+        connects++;
+        await client.close();
+      }
+      await done;
+      assert.ok(connects > 0);
+      const after = (await health(node))['workers'].map((w: any) => w.pid).sort();
+      assert.equal(after.length, 2);
+      assert.ok(after.every((pid: number) => !before.includes(pid)), 'every worker was replaced');
+    } finally {
+      await node.stop();
+    }
+  });
+});
