@@ -304,3 +304,31 @@ describe('redactConfig', () => {
     assert.equal(open.apiKey, null, 'an unset secret stays null');
   });
 });
+
+describe('mesh settings', () => {
+  it('default to port 9999 on the client host, no peers, no secret, no TLS', async () => {
+    const cfg = await loadConfig(KEYED, {});
+    assert.deepEqual(cfg.mesh, { host: '0.0.0.0', port: 9999, advertise: null, peers: [], seeds: [], clusterSecret: null, tls: null, compression: true });
+  });
+
+  it('take peers and seeds as comma lists (flags, env) or arrays (file)', async () => {
+    const cfg = await loadConfig({ ...KEYED, peers: '10.0.0.1:9999, node-b:9999' }, { WSE_SEEDS: '[::1]:9000' });
+    assert.deepEqual(cfg.mesh.peers, ['10.0.0.1:9999', 'node-b:9999']);
+    assert.deepEqual(cfg.mesh.seeds, ['[::1]:9000']);
+    const fromFile = await loadConfig({ ...KEYED, config: file(JSON.stringify({ seeds: ['a:1', 'b:2'] })) }, {});
+    assert.deepEqual(fromFile.mesh.seeds, ['a:1', 'b:2']);
+  });
+
+  it('refuse a peer without a port, a short cluster secret and partial mTLS', async () => {
+    await rejectsWith(loadConfig({ ...KEYED, peers: 'node-b' }, {}), '--peers');
+    await rejectsWith(loadConfig({ ...KEYED, meshAdvertise: '10.0.0.1:70000' }, {}), '--mesh-advertise');
+    await rejectsWith(loadConfig({ ...KEYED, clusterSecret: 'short' }, {}), '--cluster-secret');
+    await rejectsWith(loadConfig({ ...KEYED, meshTlsCa: '/nonexistent/ca.pem' }, {}), '--mesh-tls-cert');
+    await rejectsWith(loadConfig({ ...KEYED, workers: 4, meshPort: 65534 }, {}), '--mesh-port');
+  });
+
+  it('redact the cluster secret in --print-config', async () => {
+    const cfg = await loadConfig({ ...KEYED, clusterSecret: 'a-cluster-secret-of-some-length' }, {});
+    assert.equal((redactConfig(cfg) as { mesh: { clusterSecret: string } }).mesh.clusterSecret, '<redacted>');
+  });
+});

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { resolveAuth } from './auth-settings.js';
+import { resolveMesh } from './mesh-settings.js';
 import { SETTINGS, SETTING_KEYS, flagName, type SettingValues } from './settings.js';
 import { cliSettings, configPath, envSettings, fileSettings, type RawSettings } from './sources.js';
 import type { WseConfig } from './types.js';
@@ -52,11 +53,12 @@ function parseAll(raw: RawSettings): SettingValues {
 
 async function assemble(v: SettingValues): Promise<WseConfig> {
   checkCrossRules(v);
+  const workers = v.workers === 'auto' ? availableParallelism() : v.workers;
   return {
     host: v.host,
     port: v.port,
     metricsPort: metricsPort(v),
-    workers: v.workers === 'auto' ? availableParallelism() : v.workers,
+    workers,
     nodeId: v.nodeId ?? hostname(),
     dev: v.dev,
     auth: await resolveAuth(v),
@@ -87,6 +89,7 @@ async function assemble(v: SettingValues): Promise<WseConfig> {
     fanoutBacklogBytes: v.fanoutBacklogBytes,
     presenceEnabled: v.presence,
     signingKey: v.signingKey,
+    mesh: await resolveMesh(v, workers),
     drainTimeoutMs: v.drainTimeout,
     logLevel: v.logLevel,
   };
@@ -116,5 +119,6 @@ export function redactConfig(cfg: WseConfig): object {
     auth: { ...cfg.auth, secret: hide(cfg.auth.secret), previousSecret: hide(cfg.auth.previousSecret) },
     apiKey: hide(cfg.apiKey),
     signingKey: hide(cfg.signingKey),
+    mesh: { ...cfg.mesh, clusterSecret: hide(cfg.mesh.clusterSecret), tls: cfg.mesh.tls === null ? null : { ...cfg.mesh.tls, key: '<redacted>' } },
   };
 }

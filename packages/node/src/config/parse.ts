@@ -111,3 +111,21 @@ function parseSize(raw: unknown): number | null {
   if (Number.isInteger(bytes)) return bytes;
   return unit === 'b' ? null : Math.floor(bytes);
 }
+
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/** `host:port` (a name, an IPv4 address or a bracketed IPv6 address). */
+export const hostPort: Parser<string> = (raw, flag) => {
+  const value = typeof raw === 'string' ? raw.trim() : raw;
+  const match = typeof value === 'string' ? HOST_PORT.exec(value) : null;
+  const port = match === null ? 0 : Number(match[1]);
+  if (match === null || port < 1 || port > 65535) throw new ConfigError(flag, raw, 'host:port with a port from 1 to 65535');
+  return value as string;
+};
+
+/** A comma-separated list of `host:port` (an array in a config file). */
+export const hostPortList: Parser<string[]> = (raw, flag) => {
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+  if (items === null) throw new ConfigError(flag, raw, 'a comma-separated list of host:port');
+  return items.map((item) => (typeof item === 'string' ? item.trim() : item)).filter((item) => item !== '').map((item) => hostPort(item, flag));
+};

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { JwtAlgorithm, LogLevel } from './types.js';
-import { boolean, decimal, integer, oneOf, secret, seconds, size, text, type Parser } from './parse.js';
+import { boolean, decimal, hostPort, hostPortList, integer, oneOf, secret, seconds, size, text, type Parser } from './parse.js';
 
 /**
  * The schema of `wse start`: one entry per setting, keyed by its camelCase name. The same name is
@@ -91,6 +91,16 @@ export const SETTINGS = {
   fanoutBacklogBytes: setting(64 * MIB, size(KIB, 64 * GIB), 'Unwritten fan-out bytes per worker before publishers are paced'),
   presence: setting(true, boolean, 'Presence tracking (--no-presence turns it off)'),
   signingKey: optional(secret(32), 'HMAC key for message signing (at least 32 bytes)'),
+  meshHost: optional(text('a host name or IP address', HOST), 'Address the mesh listeners bind [default: --host]'),
+  meshPort: setting(9999, integer(1, 65535), 'Mesh port of worker 0; worker i listens on mesh-port + i'),
+  meshAdvertise: optional(hostPort, 'IP:port other members dial for worker 0 (worker i: port + i) [default: listen address]'),
+  peers: setting<string[]>([], hostPortList, 'Static mesh peers, host:port,… (redialled forever)'),
+  seeds: setting<string[]>([], hostPortList, 'Gossip seeds, host:port,…'),
+  clusterSecret: optional(secret(16), 'Mesh cluster secret (HELLO proof, MESH.md E.d)'),
+  meshTlsCa: optional(pemOrPath, 'Mesh mTLS CA certificate: a PEM file path or the PEM text'),
+  meshTlsCert: optional(pemOrPath, 'Mesh mTLS certificate (PEM path or text)'),
+  meshTlsKey: optional(pemOrPath, 'Mesh mTLS private key (PEM path or text)'),
+  meshCompression: setting(true, boolean, 'zstd for mesh MSG payloads ≥ 256 bytes (--no-mesh-compression)'),
   drainTimeout: setting(10_000, seconds(0, 3600), 'Seconds a drain waits for clients to leave'),
   logLevel: setting<LogLevel>('info', oneOf(LOG_LEVELS), 'Log level'),
 };

@@ -44,6 +44,21 @@ export interface RecoveryConfig {
   memoryBudgetBytes: number;
 }
 
+/** The member-to-member mesh (MESH.md; DESIGN.md, process model). */
+export interface MeshConfig {
+  host: string;
+  /** Worker i listens on port + i. */
+  port: number;
+  /** `IP:port` peers dial for worker 0 (worker i: port + i); null = the listen address. */
+  advertise: string | null;
+  peers: string[];
+  seeds: string[];
+  clusterSecret: string | null;
+  /** PEM texts; null = plaintext TCP (then a cluster secret should be set). */
+  tls: { ca: string; cert: string; key: string } | null;
+  compression: boolean;
+}
+
 export interface WseConfig {
   host: string;
   port: number;
@@ -66,6 +81,7 @@ export interface WseConfig {
   presenceEnabled: boolean;
   /** HMAC key for message signing (PROTOCOL.md §14); null = no signing. */
   signingKey: string | null;
+  mesh: MeshConfig;
   drainTimeoutMs: number;
   logLevel: LogLevel;
 }
