@@ -1,1 +1,11 @@
-export {};
+export { BenchError, type BenchErrorCode } from './errors.js';
+export { runFanout, type FanoutOptions, type FanoutReport, type ServerKind, type TierResult } from './fanout/fanout.js';
+export { formatMarkdown, formatTable } from './fanout/report.js';
+export type { TierRunResult } from './fanout/tier-run.js';
+export { measureClientCeiling, type CeilingOptions, type CeilingResult } from './load/client-ceiling.js';
+export { LoadClient, type LoadReport } from './load/load-client.js';
+export { LatencyHistogram, type HistogramSummary } from './load/latency-histogram.js';
+export { Publisher, type PublisherOptions, type PublishResult } from './publish/publisher.js';
+export { BaselineServer, startBaselineServer, type BaselineOptions } from './server/baseline-server.js';
+export { startFrameWriterServer } from './server/frame-writer-server.js';
+export { benchToken, signHs256 } from './auth/bench-token.js';

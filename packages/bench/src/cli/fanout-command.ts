@@ -1,0 +1,98 @@
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { CommandModule } from 'yargs';
+import { BenchError } from '../errors.js';
+import { runFanout, type ServerKind } from '../fanout/fanout.js';
+import { formatMarkdown, formatTable } from '../fanout/report.js';
+
+interface Args {
+  server: string;
+  spawn: boolean;
+  targets?: string;
+  metrics?: string;
+  'baseline-targets'?: string;
+  compare?: string;
+  tiers: string;
+  duration: number;
+  warmup: number;
+  runs: number;
+  'client-procs': number;
+  batch: number;
+  window: number;
+  'message-bytes': number;
+  workers: number;
+  'jwt-secret': string;
+  'wse-bin'?: string;
+  'wse-args': string;
+  json?: string;
+  markdown: boolean;
+}
+
+/** PROTOCOL.md §2: the default secret of the original's load client. */
+const DEFAULT_SECRET = 'bench-secret-key-for-testing-only';
+
+export const fanoutCommand: CommandModule<object, Args> = {
+  command: 'fanout',
+  describe: 'N subscribers on one topic, one publisher as fast as the server accepts; per tier rates, gaps, latency',
+  builder: (y) =>
+    y
+      .option('server', { choices: ['wse', 'baseline'], default: 'wse', describe: 'server measured' })
+      .option('spawn', { type: 'boolean', default: false, describe: 'start the server(s) here on loopback ports' })
+      .option('targets', { type: 'string', describe: 'running server endpoints host:port,… (subscribers split over them; publisher on the first)' })
+      .option('metrics', { type: 'string', describe: 'their metrics endpoints host:port,… (server-side counters)' })
+      .option('baseline-targets', { type: 'string', describe: 'a running baseline-server for --compare without --spawn' })
+      .option('compare', { choices: ['baseline'], describe: 'also run the baseline, tier by tier, and print the ratio' })
+      .option('tiers', { type: 'string', default: '100,1000,10000', describe: 'subscriber counts' })
+      .option('duration', { type: 'number', default: 10, describe: 'seconds measured per run' })
+      .option('warmup', { type: 'number', default: 2, describe: 'seconds published before measuring' })
+      .option('runs', { type: 'number', default: 3, describe: 'runs per tier and server; the median is reported' })
+      .option('client-procs', { type: 'number', default: Math.max(1, Math.floor(cpus().length / 2)), describe: 'load processes' })
+      .option('batch', { type: 'number', default: 500, describe: 'subscribers connected at once per load process' })
+      .option('window', { type: 'number', default: 16, describe: 'publications in flight before waiting for acks (see README: small is fast)' })
+      .option('message-bytes', { type: 'number', default: 100, describe: 'size of each publication subscribers receive' })
+      .option('workers', { type: 'number', default: 1, describe: 'WSE workers per spawned node' })
+      .option('jwt-secret', { type: 'string', default: DEFAULT_SECRET })
+      .option('wse-bin', { type: 'string', describe: 'WSE CLI to spawn (default: this repository\'s)' })
+      .option('wse-args', { type: 'string', default: '', describe: 'extra arguments for the spawned `wse start`, space-separated' })
+      .option('json', { type: 'string', describe: 'also write the full report (every run) to this file' })
+      .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown' }),
+  handler: async (args) => {
+    const report = await runFanout({
+      server: args.server as ServerKind,
+      compare: args.compare === 'baseline',
+      spawn: args.spawn,
+      targets: list(args.targets),
+      metrics: list(args.metrics),
+      baselineTargets: list(args['baseline-targets']),
+      tiers: list(args.tiers).map(positiveInteger),
+      runs: args.runs,
+      durationSeconds: args.duration,
+      warmupSeconds: args.warmup,
+      clientProcs: args['client-procs'],
+      batch: args.batch,
+      publishWindow: args.window,
+      messageBytes: args['message-bytes'],
+      workers: args.workers,
+      jwtSecret: args['jwt-secret'],
+      ...(args['wse-bin'] === undefined ? {} : { wseBin: args['wse-bin'] }),
+      wseArgs: args['wse-args'].split(' ').filter((a) => a !== ''),
+      onProgress: (line) => console.error(line),
+    });
+    console.log(args.markdown ? formatMarkdown(report) : formatTable(report));
+    if (args.json !== undefined) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+    const failed = report.tiers.some((tier) =>
+      Object.values(tier.byServer).some((r) => r.errors.length > 0 || r.totals.seqGaps + r.totals.offsetGaps + r.totals.missing > 0),
+    );
+    process.exitCode = failed ? 2 : 0;
+  },
+};
+
+function list(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new BenchError('WSE_BENCH_ERR_USAGE', `not a subscriber count: "${text}"`);
+  return value;
+}

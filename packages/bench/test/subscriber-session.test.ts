@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import uWS from 'uWebSockets.js';
+import { SubscriberPool } from '../src/load/subscriber-pool.js';
+
+/** A server that refuses every connection the way PROTOCOL.md §2 says a WSE server does. */
+describe('subscriber session start', () => {
+  let listenSocket: uWS.us_listen_socket;
+  let port = 0;
+  let cookies: string[] = [];
+
+  before(async () => {
+    const app = uWS.App().ws('/*', {
+      upgrade: (res, req, context) => {
+        cookies.push(req.getHeader('cookie'));
+        res.upgrade({}, req.getHeader('sec-websocket-key'), '', '', context);
+      },
+      open: (ws) => {
+        ws.send('{"c":"WSE","t":"error","p":{"code":"AUTH_FAILED","message":"Authentication failed"},"v":1}', false);
+        ws.end(4401, 'Authentication failed');
+      },
+    });
+    await new Promise<void>((resolve) =>
+      app.listen('127.0.0.1', 0, (socket) => {
+        listenSocket = socket as uWS.us_listen_socket;
+        port = uWS.us_socket_local_port(listenSocket);
+        resolve();
+      }),
+    );
+  });
+
+  after(() => uWS.us_listen_socket_close(listenSocket));
+
+  it('sends the cookie and reports the server error of a refused connection', async () => {
+    cookies = [];
+    const pool = new SubscriberPool();
+    await pool.connect({
+      request: { host: '127.0.0.1', port, path: '/wse', headers: { Cookie: 'access_token=abc' } },
+      topics: ['t'],
+      offset: 0,
+      count: 3,
+      batch: 2,
+      batchTimeoutMs: 5000,
+    });
+    const report = pool.report();
+    assert.equal(report.connectFailures, 3);
+    assert.equal(report.live, 0);
+    assert.equal(report.firstError, 'AUTH_FAILED: Authentication failed');
+    assert.deepEqual(cookies, ['access_token=abc', 'access_token=abc', 'access_token=abc']);
+    await pool.closeAll(1000);
+  });
+});
