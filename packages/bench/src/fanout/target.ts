@@ -46,7 +46,11 @@ export async function spawnTarget(kind: 'wse' | 'baseline', options: SpawnOption
     [
       options.wseBin ?? WSE_BIN, 'start', '--host', HOST, '--port', String(port),
       '--metrics-port', String(metricsPort), '--jwt-secret', options.jwtSecret,
-      '--workers', String(options.workers), '--log-level', 'warn', ...options.wseArgs,
+      '--workers', String(options.workers), '--log-level', 'warn',
+      // Fan-out is measured, not the per-connection inbound rate limit or the connection cap;
+      // `--wse-args` comes last, so a user can put either back.
+      '--rate-limit-capacity', '1000000000', '--rate-limit-refill', '1000000000', '--max-connections', '1000000',
+      ...options.wseArgs,
     ],
     { kind: 'http', url: `http://${HOST}:${metricsPort}/health` },
     options.readyTimeoutMs,

@@ -43,7 +43,7 @@ export function registerHttpApi(app: TemplatedApp, ctx: WorkerContext): void {
     if (topic === null || validateTopic(topic, ctx.config.limits.maxTopicLength) !== null) {
       return sendError(exchange, '400 Bad Request', 'INVALID_TOPIC', 'Query parameter topic is required');
     }
-    sendJson(exchange, '200 OK', { topic, members: ctx.presence.query(topic) });
+    sendJson(exchange, '200 OK', { topic, members: ctx.presence.tracker.query(topic) });
   });
   app.get('/api/info', (res, req) => {
     const exchange = openExchange(res);
@@ -174,13 +174,13 @@ function info(ctx: WorkerContext): Record<string, unknown> {
   const counts = ctx.metrics.counts;
   return {
     node_id: ctx.config.nodeId,
-    workers: 1,
+    workers: ctx.config.workers,
     uptime_secs: Math.floor((Date.now() - ctx.startedAtMs) / 1000),
     connections: counts.connectionsOpen,
     subscriptions: counts.subscriptions,
     topics: counts.topics,
     recovery: ctx.store.stats(),
-    mesh: { members: [] },
+    mesh: { instance_id: ctx.member?.stats().instanceId ?? null, members: ctx.member?.members() ?? [] },
     counters: { messages_received: counts.messagesReceived, messages_sent: counts.messagesSent, fanout_backlog_bytes: counts.fanoutBacklogBytes, paced: counts.paced === 1 },
   };
 }

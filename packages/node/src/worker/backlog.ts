@@ -7,6 +7,8 @@ export interface BacklogOptions {
   /** Per-connection limit (PROTOCOL.md §6). */
   maxOutboundBytes: number;
   intervalMs: number;
+  /** Told when pacing starts (true) and ends (false): the mesh stops reading its links meanwhile. */
+  onPacingChange?: (paced: boolean) => void;
 }
 
 /**
@@ -88,10 +90,14 @@ export class BacklogMonitor {
     this.paced = true;
     this.pacedSinceMs = Date.now();
     this.metrics.counts.paced = 1;
+    this.options.onPacingChange?.(true);
   }
 
   private release(): void {
-    if (this.paced) this.metrics.pacedSeconds.inc((Date.now() - this.pacedSinceMs) / 1000);
+    if (this.paced) {
+      this.metrics.pacedSeconds.inc((Date.now() - this.pacedSinceMs) / 1000);
+      this.options.onPacingChange?.(false);
+    }
     this.paced = false;
     this.metrics.counts.paced = 0;
     const waiters = this.waiters.splice(0);

@@ -1,8 +1,9 @@
+import type { MeshMember } from '@wse/mesh';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { WseConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
-import type { PresenceTracker } from '../presence/tracker.js';
+import type { PresenceSync } from '../presence/presence-sync.js';
 import type { RecoveryStore } from '../recovery/store.js';
 import type { SubscriptionIndex } from '../topics/subscriptions.js';
 import type { BacklogMonitor } from './backlog.js';
@@ -22,7 +23,9 @@ export interface WorkerContext {
   readonly store: RecoveryStore;
   readonly intake: PublishIntake;
   readonly backlog: BacklogMonitor;
-  readonly presence: PresenceTracker;
+  readonly presence: PresenceSync;
+  /** This worker's mesh membership; null for a lone worker. */
+  readonly member: MeshMember | null;
   readonly startedAtMs: number;
   readonly clustered: boolean;
 }

@@ -21,7 +21,7 @@ export async function workerHealth(server: WorkerServer, index: number): Promise
       inbound: await total(metrics.inboundDropped),
       publish_rejected: await total(metrics.publishRejected),
     },
-    mesh: null,
+    mesh: server.ctx.member === null ? null : { members: server.ctx.member.members() },
   };
 }
 

@@ -1,3 +1,5 @@
+import { MeshError, type MeshMember } from '@wse/mesh';
+import { WseError } from '../errors.js';
 import { stampPublication } from '../protocol/publication.js';
 import type { RecoveryStore } from '../recovery/store.js';
 
@@ -30,4 +32,31 @@ export class LocalRouter implements PublicationRouter {
     this.deliver(topic, stampPublication(topic, stamp.epoch, stamp.offset, body), stamp.epoch, stamp.offset);
     return stamp;
   }
+}
+
+/** The sequencer is the topic's owner in the mesh (MESH.md E.a); it may be this worker itself. */
+export class MeshRouter implements PublicationRouter {
+  constructor(private readonly member: MeshMember) {}
+
+  route(topic: string, body: string): Promise<Stamp> {
+    return this.member.publish(topic, Buffer.from(body)).then(
+      (stamp) => {
+        if (stamp === null) throw new WseError('WSE_ERR_INTERNAL', 'the mesh published without a stamp', { protocolCode: 'SERVER_ERROR' });
+        return stamp;
+      },
+      (error: unknown) => {
+        throw meshPublishError(error);
+      },
+    );
+  }
+}
+
+/** Maps a mesh refusal onto the §19 publish error codes. */
+function meshPublishError(error: unknown): WseError {
+  const code = error instanceof MeshError ? error.code : null;
+  if (code === 'WSE_ERR_MESH_OVERSIZE') return new WseError('WSE_ERR_MESSAGE_TOO_LARGE', 'Publication too large after stamping', { protocolCode: 'MESSAGE_TOO_LARGE', cause: error });
+  if (code === 'WSE_ERR_MESH_INVALID_BODY' || code === 'WSE_ERR_MESH_PUBLISH_REJECTED') {
+    return new WseError('WSE_ERR_INVALID_PUBLISH', 'The topic owner refused the publication', { protocolCode: 'INVALID_PUBLISH', cause: error });
+  }
+  return new WseError('WSE_ERR_INTERNAL', 'The mesh could not take the publication', { protocolCode: 'SERVER_ERROR', cause: error });
 }

@@ -16,7 +16,10 @@ import { handleClientMessage } from './client-protocol.js';
 import type { WorkerContext } from './context.js';
 import { Fanout } from './fanout.js';
 import { PublishIntake } from './publish-intake.js';
-import { LocalRouter, type PublicationRouter } from './router.js';
+import { LocalRouter, MeshRouter, type PublicationRouter } from './router.js';
+import { createMeshMember, isClustered } from './mesh-member.js';
+import { PresenceSync } from '../presence/presence-sync.js';
+import { registerMeshMetrics } from '../metrics/mesh-metrics.js';
 import { CloseCode, type Session, type SessionRef, type SessionSocket } from './session.js';
 import { leavePresence } from './subscribe-handler.js';
 import { handleUpgrade, PendingUpgrades } from './upgrade.js';
@@ -52,20 +55,28 @@ export class WorkerServer {
     const app = uWS.App();
     const store = new RecoveryStore(config.recovery);
     const metrics = new WorkerMetrics({ node: config.nodeId, worker: String(workerIndex) }, () => recoveryStats(store, config));
+    const member = isClustered(config) ? createMeshMember(config, workerIndex, logger) : null;
     const sessions = new Set<Session>();
-    const index = new SubscriptionIndex(app, () => undefined);
+    const index = new SubscriptionIndex(app, (topic, interested) => {
+      if (interested) member?.addInterest(topic);
+      else member?.removeInterest(topic);
+    });
     const fanout = new Fanout(app, index, metrics);
     const backlog = new BacklogMonitor(sessions, metrics, {
       highWaterBytes: config.fanoutBacklogBytes,
       maxOutboundBytes: config.limits.maxOutboundQueueBytes,
       intervalMs: BACKLOG_SAMPLE_MS,
+      onPacingChange: (paced) => member?.setIntakePaused(paced),
     });
+    // Every stamped message this worker fans out, sequenced here or received from the owner.
     const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
       store.append(topic, epoch, offset, stamped);
       fanout.deliver(topic, stamped);
       backlog.noteFanout(stamped.length);
     };
-    const router: PublicationRouter = new LocalRouter(store, deliver);
+    const router: PublicationRouter = member === null ? new LocalRouter(store, deliver) : new MeshRouter(member);
+    const tracker = new PresenceTracker(config.limits.presenceMaxMembers, config.limits.presenceMaxDataBytes);
+    const presence = new PresenceSync(tracker, fanout, member, config.limits.presenceMaxDataBytes);
     const ctx: WorkerContext = {
       config,
       app,
@@ -77,10 +88,18 @@ export class WorkerServer {
       store,
       intake: new PublishIntake(router, backlog, metrics, MAX_QUEUED_PUBLISH_BYTES),
       backlog,
-      presence: new PresenceTracker(config.limits.presenceMaxMembers),
+      presence,
+      member,
       startedAtMs: Date.now(),
-      clustered: false,
+      clustered: member !== null,
     };
+    if (member !== null) {
+      member.onDeliver = deliver;
+      member.onPresence = (event) => presence.onMeshEvent(event);
+      member.presenceSnapshot = () => tracker.localSnapshot();
+      registerMeshMetrics(metrics.registry, member);
+      await member.start();
+    }
     const server = new WorkerServer(ctx, authenticator);
     server.mount(app);
     await server.listen(app);
@@ -223,6 +242,8 @@ export class WorkerServer {
   async drain(timeoutMs = this.ctx.config.drainTimeoutMs): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    // MESH.md §11: peers stop routing to this member and its topics are handed over first.
+    this.ctx.member?.drain();
     if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     const allClosed = new Promise<void>((resolve) => {
@@ -236,6 +257,7 @@ export class WorkerServer {
     // reply arrives would answer it with a TCP reset, which can discard our Close frame (the
     // client then sees 1006, not 4300): linger briefly so the handshakes finish.
     await new Promise((resolve) => setTimeout(resolve, CLOSE_LINGER_MS));
+    await this.ctx.member?.stop();
     this.stop();
   }
 

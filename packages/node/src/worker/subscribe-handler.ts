@@ -3,7 +3,6 @@ import { recoveryEntry, subscribeReply, unsubscribeReply, type RecoveryEntry } f
 import { isGlob } from '../topics/glob.js';
 import { validateTopic } from '../topics/acl.js';
 import type { WorkerContext } from './context.js';
-import { presenceFrame } from '../presence/tracker.js';
 import type { Session } from './session.js';
 
 const NO_HISTORY: RecoveryEntry = { epoch: null, offset: 0, recoverable: false, recovered: false, count: 0 };
@@ -77,10 +76,8 @@ function fitsOutbound(session: Session, messages: Buffer[]): boolean {
 
 function trackPresence(ctx: WorkerContext, session: Session, topic: string, data: unknown): void {
   if (!ctx.config.presenceEnabled || isGlob(topic)) return;
-  if (JSON.stringify(data).length > ctx.config.limits.presenceMaxDataBytes) return;
-  const change = ctx.presence.join(topic, session.userId, session.connectionId, data, Date.now());
-  if (change === 'join' || change === 'update') ctx.fanout.deliver(topic, presenceFrame(change, topic, session.userId, data));
-  ctx.metrics.counts.presenceMembers = ctx.presence.members;
+  ctx.presence.localJoin(topic, session.userId, session.connectionId, data);
+  ctx.metrics.counts.presenceMembers = ctx.presence.tracker.members;
 }
 
 function unsubscribe(ctx: WorkerContext, session: Session, topics: unknown[]): void {
@@ -97,11 +94,8 @@ function unsubscribe(ctx: WorkerContext, session: Session, topics: unknown[]): v
 
 /** Sends `presence_leave` when the session was the user's last tracked connection in the topic. */
 export function leavePresence(ctx: WorkerContext, session: Session, topic: string): void {
-  const data = ctx.presence.dataOf(topic, session.userId);
-  if (ctx.presence.leave(topic, session.userId, session.connectionId) === 'leave') {
-    ctx.fanout.deliver(topic, presenceFrame('leave', topic, session.userId, data));
-  }
-  ctx.metrics.counts.presenceMembers = ctx.presence.members;
+  ctx.presence.localLeave(topic, session.userId, session.connectionId);
+  ctx.metrics.counts.presenceMembers = ctx.presence.tracker.members;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
