@@ -1,1 +1,10 @@
-export {};
+export { MeshMember, type DeliverHandler, type UnstampedHandler, type MemberInfoRow } from './member.js';
+export { DEFAULT_TUNING, type MeshMemberOptions, type MeshTuning, type MeshLogger } from './options.js';
+export { MeshError, type MeshErrorCode } from './errors.js';
+export type { Stamp } from './sequencer/topic-state.js';
+export type { MeshStats, LinkStats, DropReason } from './metrics.js';
+export type { DeadLetter } from './membership/dead-letter.js';
+export type { PresenceEvent, PresenceEntry, PresenceSnapshot } from './presence/presence-codec.js';
+export type { TlsMaterial } from './link/transport.js';
+export { Cap, FrameType, Flag, MAX_FRAME } from './frame/constants.js';
+export { uuidv7 } from './instance-id.js';

@@ -1,0 +1,201 @@
+import { Backoff } from './backoff.js';
+import { CircuitBreaker, type BreakerSettings, type BreakerState } from './circuit-breaker.js';
+
+/** static: configured peers and seeds, kept and redialled forever (§9); gossip and dialback: learned. */
+export type AddressKind = 'static' | 'gossip' | 'dialback';
+
+export interface DirectoryHost {
+  dial(address: string): void;
+  isLinked(instanceId: string): boolean;
+}
+
+export interface DirectorySettings extends BreakerSettings {
+  backoffInitialMs: number;
+  backoffFactor: number;
+  backoffMaxMs: number;
+}
+
+export interface AddressStatus {
+  address: string;
+  kind: AddressKind;
+  instanceId: string;
+  state: 'linked' | 'dialing' | 'waiting' | 'stopped';
+  breaker: BreakerState;
+}
+
+interface Entry {
+  address: string;
+  kind: AddressKind;
+  backoff: Backoff;
+  breaker: CircuitBreaker;
+  timer: NodeJS.Timeout | null;
+  dialing: boolean;
+  linked: boolean;
+  stopped: boolean;
+  instanceId: string;
+}
+
+/** Upper bound on remembered addresses (§1: at most 256 peers; learned ones beyond that are ignored). */
+const MAX_ADDRESSES = 512;
+
+/**
+ * The addresses this member dials (MESH.md §9, §11): when to dial each one, with backoff, jitter and
+ * a circuit breaker per address, and when to forget learned ones.
+ */
+export class PeerDirectory {
+  reconnects = 0;
+  private readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(
+    private readonly host: DirectoryHost,
+    private readonly s: DirectorySettings,
+    /** Set once the listener is bound when the address is derived from it. */
+    public selfAddress: string,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(address: string): boolean {
+    return this.entries.has(address);
+  }
+
+  addresses(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Adds an address and dials it at once; false when it is this member's own, known or over the cap. */
+  learn(address: string, kind: AddressKind): boolean {
+    if (this.closed || address === this.selfAddress || this.entries.has(address)) return false;
+    if (this.entries.size >= MAX_ADDRESSES) return false;
+    const entry: Entry = {
+      address,
+      kind,
+      backoff: new Backoff(this.s.backoffInitialMs, this.s.backoffFactor, this.s.backoffMaxMs),
+      breaker: new CircuitBreaker(this.s),
+      timer: null,
+      dialing: false,
+      linked: false,
+      stopped: false,
+      instanceId: '',
+    };
+    this.entries.set(address, entry);
+    this.schedule(entry, 0);
+    return true;
+  }
+
+  /** §E.c dial-back: dial now unless already dialing or linked. */
+  dialSoon(address: string): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined) {
+      this.learn(address, 'dialback');
+      return;
+    }
+    if (!entry.dialing && !entry.linked && !entry.stopped) this.schedule(entry, 0);
+  }
+
+  isDialing(address: string): boolean {
+    return this.entries.get(address)?.dialing === true;
+  }
+
+  dialSucceeded(address: string, instanceId: string): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined) return;
+    entry.dialing = false;
+    entry.linked = true;
+    entry.instanceId = instanceId;
+    entry.backoff.reset();
+    entry.breaker.onSuccess();
+  }
+
+  dialFailed(address: string): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined) return;
+    entry.dialing = false;
+    entry.breaker.onFailure(Date.now());
+    if (entry.kind !== 'static' && entry.breaker.state === 'open') return this.forget(entry);
+    this.schedule(entry, Math.max(entry.backoff.next(), entry.breaker.waitMs(Date.now())));
+  }
+
+  /**
+   * §4/§E.c: the acceptor refused us by the tiebreak. No failure is counted. With a dial-back
+   * coming (`holdMs`), wait that long; an original member (null) is never dialed again.
+   */
+  dialLostTiebreak(address: string, instanceId: string, holdMs: number | null): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined) return;
+    entry.dialing = false;
+    entry.instanceId = instanceId;
+    entry.breaker.onSuccess();
+    if (holdMs === null) entry.stopped = true;
+    else this.schedule(entry, holdMs);
+  }
+
+  /** A link to `instanceId` closed: static addresses are redialled with backoff, learned ones forgotten. */
+  linkClosed(instanceId: string): void {
+    for (const entry of this.entries.values()) {
+      if (entry.instanceId !== instanceId || !entry.linked) continue;
+      entry.linked = false;
+      if (entry.kind !== 'static') {
+        this.forget(entry);
+        continue;
+      }
+      this.reconnects++;
+      this.schedule(entry, entry.backoff.next());
+    }
+  }
+
+  /** The member linked to this instance some other way (it dialed us): wait for that link to end. */
+  linkedVia(instanceId: string, address: string): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined || entry.dialing) return;
+    entry.instanceId = instanceId;
+    entry.linked = true;
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    entry.timer = null;
+  }
+
+  status(): AddressStatus[] {
+    return [...this.entries.values()].map((e) => ({
+      address: e.address,
+      kind: e.kind,
+      instanceId: e.instanceId,
+      state: e.linked ? 'linked' : e.dialing ? 'dialing' : e.stopped ? 'stopped' : 'waiting',
+      breaker: e.breaker.state,
+    }));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const entry of this.entries.values()) if (entry.timer !== null) clearTimeout(entry.timer);
+  }
+
+  private forget(entry: Entry): void {
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    this.entries.delete(entry.address);
+  }
+
+  private schedule(entry: Entry, delayMs: number): void {
+    if (this.closed) return;
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => this.attempt(entry), delayMs);
+  }
+
+  private attempt(entry: Entry): void {
+    entry.timer = null;
+    if (this.closed || entry.stopped || entry.dialing || entry.linked) return;
+    if (entry.instanceId !== '' && this.host.isLinked(entry.instanceId)) {
+      entry.linked = true;
+      return;
+    }
+    const now = Date.now();
+    if (!entry.breaker.tryAttempt(now)) {
+      this.schedule(entry, entry.breaker.waitMs(now) + 1);
+      return;
+    }
+    entry.dialing = true;
+    this.host.dial(entry.address);
+  }
+}
