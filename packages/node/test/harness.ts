@@ -21,6 +21,26 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** `count` consecutive free loopback ports (mesh ports: worker i uses base + i). */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const servers = [];
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) {
+      const server = createServer();
+      ok = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(base + i, '127.0.0.1', () => resolve(true));
+      });
+      servers.push(server);
+    }
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}
+
 export interface NodeProcess {
   child: ChildProcess;
   port: number;
@@ -160,4 +180,60 @@ export async function api(port: number, path: string, body?: unknown, key = TEST
     // not JSON: keep the text
   }
   return { status: response.status, json, headers: response.headers };
+}
+
+export const CLUSTER_SECRET = 'cluster-secret-for-tests-0123456789';
+
+export interface ClusterNode extends NodeProcess {
+  nodeId: string;
+  meshPort: number;
+}
+
+/**
+ * Starts `nodes` nodes of `workers` workers each, meshed on loopback (node i > 0 names node 0's
+ * mesh port as its peer; gossip does the rest), and waits until every worker links every other.
+ */
+export async function startCluster(nodes: number, workers: number, extraArgs: string[] = []): Promise<ClusterNode[]> {
+  const meshPorts: number[] = [];
+  for (let i = 0; i < nodes; i++) meshPorts.push(await freePortRange(workers));
+  const started = await Promise.all(
+    meshPorts.map(async (meshPort, i) => {
+      const args = ['--workers', String(workers), '--node-id', `n${i}`, '--mesh-port', String(meshPort), '--cluster-secret', CLUSTER_SECRET, ...extraArgs];
+      if (i > 0) args.push('--peers', `127.0.0.1:${meshPorts[0]}`);
+      const node = await startNode(args);
+      return Object.assign(node, { nodeId: `n${i}`, meshPort });
+    }),
+  );
+  try {
+    await waitForMesh(started, nodes * workers);
+  } catch (error) {
+    await Promise.all(started.map((node) => node.stop()));
+    throw error;
+  }
+  return started;
+}
+
+/** Polls /health until every worker of every node has a link to every other member. */
+export async function waitForMesh(nodes: NodeProcess[], members: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const reports = await Promise.all(nodes.map(async (node) => JSON.parse((await getText(node.metricsPort, '/health')).body)));
+    const linked = reports.flatMap((report) => report.workers.map((w: any) => new Set((w.mesh?.members ?? []).filter((m: any) => m.connected).map((m: any) => m.instance_id)).size));
+    last = linked.join(',');
+    if (linked.length === members && linked.every((n: number) => n === members - 1)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`mesh did not converge to ${members} members within ${timeoutMs} ms (links per worker: ${last})`);
+}
+
+/** The worker (pid, instance id) that sequences `topic`, as the cluster sees it. */
+export async function ownerOf(node: NodeProcess, topic: string, nodes: NodeProcess[]): Promise<{ node: NodeProcess; pid: number; instanceId: string }> {
+  const { json } = await api(node.port, `/api/info?topic=${encodeURIComponent(topic)}`);
+  for (const candidate of nodes) {
+    const report = JSON.parse((await getText(candidate.metricsPort, '/health')).body);
+    const worker = report.workers.find((w: any) => w.mesh?.instance_id === json.owner);
+    if (worker !== undefined) return { node: candidate, pid: worker.pid, instanceId: json.owner };
+  }
+  throw new Error(`owner ${json.owner} of ${topic} not found`);
 }

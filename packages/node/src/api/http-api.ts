@@ -48,7 +48,8 @@ export function registerHttpApi(app: TemplatedApp, ctx: WorkerContext): void {
   app.get('/api/info', (res, req) => {
     const exchange = openExchange(res);
     if (!authorized(ctx, exchange, req)) return;
-    sendJson(exchange, '200 OK', info(ctx));
+    const topic = new URLSearchParams(req.getQuery() ?? '').get('topic');
+    sendJson(exchange, '200 OK', info(ctx, topic));
   });
 }
 
@@ -170,7 +171,8 @@ function findSessions(ctx: WorkerContext, body: Record<string, unknown>): Sessio
   return null;
 }
 
-function info(ctx: WorkerContext): Record<string, unknown> {
+/** `GET /api/info[?topic=T]`: with a topic, also which mesh member sequences it. */
+function info(ctx: WorkerContext, topic: string | null): Record<string, unknown> {
   const counts = ctx.metrics.counts;
   return {
     node_id: ctx.config.nodeId,
@@ -180,7 +182,8 @@ function info(ctx: WorkerContext): Record<string, unknown> {
     subscriptions: counts.subscriptions,
     topics: counts.topics,
     recovery: ctx.store.stats(),
-    mesh: { instance_id: ctx.member?.stats().instanceId ?? null, members: ctx.member?.members() ?? [] },
+    mesh: { instance_id: ctx.member?.instanceId ?? null, members: ctx.member?.members() ?? [] },
+    ...(topic === null ? {} : { topic, owner: ctx.member?.ownerOf(topic) ?? null }),
     counters: { messages_received: counts.messagesReceived, messages_sent: counts.messagesSent, fanout_backlog_bytes: counts.fanoutBacklogBytes, paced: counts.paced === 1 },
   };
 }

@@ -21,7 +21,7 @@ export async function workerHealth(server: WorkerServer, index: number): Promise
       inbound: await total(metrics.inboundDropped),
       publish_rejected: await total(metrics.publishRejected),
     },
-    mesh: server.ctx.member === null ? null : { members: server.ctx.member.members() },
+    mesh: server.ctx.member === null ? null : { instance_id: server.ctx.member.instanceId, members: server.ctx.member.members() as unknown as Array<Record<string, unknown>> },
   };
 }
 

@@ -4,11 +4,13 @@ import type { WseConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 
 /**
- * A node is clustered when it has several workers or knows other nodes; then every worker is a
- * mesh member (MESH.md E.c). A lone worker sequences its topics itself, without a mesh port.
+ * A node is clustered when it has several workers, knows other nodes, or is set up to be joined
+ * (a cluster secret, mTLS or an advertised address); then every worker is a mesh member
+ * (MESH.md E.c). A lone worker with none of these sequences its topics itself, without a mesh port.
  */
 export function isClustered(config: WseConfig): boolean {
-  return config.workers > 1 || config.mesh.peers.length > 0 || config.mesh.seeds.length > 0;
+  const { mesh } = config;
+  return config.workers > 1 || mesh.peers.length > 0 || mesh.seeds.length > 0 || mesh.clusterSecret !== null || mesh.tls !== null || mesh.advertise !== null;
 }
 
 /**

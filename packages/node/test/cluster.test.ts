@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { TestClient } from './client.js';
+import { api, getText, makeToken, startCluster, type ClusterNode } from './harness.js';
+
+/** Counts one topic's publications without keeping them: order hash, offsets, payload ids. */
+class CountingSubscriber {
+  count = 0;
+  lastOffset = -1;
+  epoch: string | null = null;
+  errors: string[] = [];
+  private readonly hash = createHash('sha256');
+  private readonly seen = new Set<string>();
+  private waiter: { target: number; resolve: () => void } | null = null;
+
+  constructor(readonly ws: WebSocket, private readonly topic: string) {
+    ws.on('message', (data: Buffer) => this.onFrame(data.toString('utf8')));
+  }
+
+  static async connect(url: string, token: string, topic: string): Promise<CountingSubscriber> {
+    const client = await TestClient.connect(url, { token });
+    await client.subscribe([topic]);
+    client.ws.removeAllListeners('message');
+    return new CountingSubscriber(client.ws, topic);
+  }
+
+  until(target: number, timeoutMs: number): Promise<void> {
+    if (this.count >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`received ${this.count} of ${target}`)), timeoutMs);
+      this.waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
+    });
+  }
+
+  get orderDigest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  get distinct(): number {
+    return this.seen.size;
+  }
+
+  private onFrame(text: string): void {
+    if (!text.startsWith('{"tp":')) return;
+    const message = JSON.parse(text);
+    if (message.tp !== this.topic) return;
+    this.epoch ??= message.e;
+    if (message.e !== this.epoch) this.errors.push(`epoch changed to ${message.e}`);
+    if (message.o !== this.lastOffset + 1) this.errors.push(`offset ${message.o} after ${this.lastOffset}`);
+    this.lastOffset = message.o;
+    const id = `${message.p.from}:${message.p.n}`;
+    this.seen.add(id);
+    this.hash.update(`${message.o}=${id};`);
+    this.count++;
+    if (this.waiter !== null && this.count >= this.waiter.target) this.waiter.resolve();
+  }
+}
+
+/** A client publisher that keeps `window` publications in flight, paced by its acks (§19). */
+async function publishFromClient(url: string, from: string, topic: string, count: number, window = 64): Promise<void> {
+  const client = await TestClient.connect(url, { token: await makeToken({ sub: from }) });
+  let sent = 0;
+  let acked = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      while (sent < count && sent - acked < window) {
+        client.send({ t: 'publish', p: { topic, data: { from, n: sent } }, cid: `${from}-${sent}` });
+        sent++;
+      }
+    };
+    client.ws.on('message', (data: Buffer) => {
+      const text = data.toString('utf8');
+      if (!text.includes('"publish_ack"')) return;
+      const ack = JSON.parse(text);
+      if (ack.p.error) return reject(new Error(`publish refused: ${JSON.stringify(ack.p.error)}`));
+      acked++;
+      if (acked === count) resolve();
+      else pump();
+    });
+    pump();
+  });
+  await client.close();
+}
+
+/** The HTTP API in batches of 100. */
+async function publishFromApi(port: number, from: string, topic: string, count: number): Promise<void> {
+  for (let n = 0; n < count; n += 100) {
+    const items = Array.from({ length: Math.min(100, count - n) }, (_, i) => ({ topic, data: { from, n: n + i } }));
+    let response = await api(port, '/api/publish', { items });
+    for (let attempt = 0; response.status === 429 && attempt < 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      response = await api(port, '/api/publish', { items });
+    }
+    assert.equal(response.status, 200, JSON.stringify(response.json));
+  }
+}
+
+describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () => {
+  let nodes: ClusterNode[];
+  before(async () => {
+    nodes = await startCluster(2, 2);
+  });
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  });
+
+  test('200 subscribers on all four workers get all 10,000 messages from four entry points, once, gap-free, in one order', async () => {
+    const topic = 'cluster:everything';
+    const token = await makeToken({ sub: 'reader' });
+    const subscribers: CountingSubscriber[] = [];
+    for (let i = 0; i < 200; i++) subscribers.push(await CountingSubscriber.connect(nodes[i % 2]!.url, token, topic));
+    const perWorker = await Promise.all(nodes.map(async (node) => JSON.parse((await getText(node.metricsPort, '/health')).body).workers.map((w: any) => w.connections)));
+    assert.ok(perWorker.flat().every((n: number) => n > 0), `subscribers on all four workers: ${JSON.stringify(perWorker)}`);
+
+    await Promise.all([
+      publishFromClient(nodes[0]!.url, 'client-a', topic, 2500),
+      publishFromApi(nodes[1]!.port, 'api-b', topic, 2500),
+      publishFromClient(nodes[1]!.url, 'client-b', topic, 2500),
+      publishFromApi(nodes[0]!.port, 'api-a', topic, 2500),
+    ]);
+    await Promise.all(subscribers.map((s) => s.until(10_000, 60_000)));
+    const digest = subscribers[0]!.orderDigest;
+    for (const s of subscribers) {
+      assert.deepEqual(s.errors, []);
+      assert.equal(s.count, 10_000);
+      assert.equal(s.distinct, 10_000, 'every message once');
+      assert.equal(s.lastOffset, 9_999);
+      assert.equal(s.orderDigest, digest, 'the same order at every subscriber');
+    }
+    await Promise.all(subscribers.map((s) => new Promise((resolve) => (s.ws.once('close', resolve), s.ws.close()))));
+  });
+});
+
+describe('a node that stops (issue: cluster, test 4)', () => {
+  test('SIGTERM: its clients get 4300, the other node keeps serving, the mesh forgets it before any heartbeat timeout', async () => {
+    const nodes = await startCluster(2, 1);
+    try {
+      const token = await makeToken();
+      const leaving = await TestClient.connect(nodes[0]!.url, { token });
+      const staying = await TestClient.connect(nodes[1]!.url, { token });
+      await staying.subscribe(['after']);
+      const stoppedAt = Date.now();
+      const code = await nodes[0]!.stop('SIGTERM');
+      assert.equal(code, 0);
+      assert.equal((await leaving.closed).code, 4300);
+      // SHUTDOWN closes the link at once; the heartbeat would take 15-20 s.
+      const health = JSON.parse((await getText(nodes[1]!.metricsPort, '/health')).body);
+      assert.equal(health.workers[0].mesh.members.filter((m: any) => m.connected).length, 0);
+      assert.ok(Date.now() - stoppedAt < 15_000);
+      const published = await api(nodes[1]!.port, '/api/publish', { topic: 'after', data: 'still serving' });
+      assert.equal(published.status, 200);
+      assert.equal((await staying.publications('after', 1))[0]!['p'], 'still serving');
+      await staying.close();
+    } finally {
+      await Promise.all(nodes.map((node) => node.stop()));
+    }
+  });
+});
