@@ -11,9 +11,13 @@ export class RecoveringSubscriber {
   /** Epoch of each delivered payload. */
   readonly epochs: string[] = [];
   readonly closeCodes: number[] = [];
+  /** Connections lost after the first delivery (mid-stream), as [close code, deliveries so far]. */
+  readonly lostMidStream: Array<[number, number]> = [];
   readonly replies: Array<Record<string, any>> = [];
   position: { epoch: string; offset: number } | null = null;
   private ws: WebSocket | null = null;
+  /** The first frames after a reconnect, for failure messages. */
+  readonly afterReconnect: string[] = [];
   private stopped = false;
   private recovering = false;
   private waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
@@ -49,6 +53,7 @@ export class RecoveringSubscriber {
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('close', (code) => {
       this.closeCodes.push(code);
+      if (this.delivered.length > 0 && !this.stopped) this.lostMidStream.push([code, this.delivered.length]);
       if (!this.stopped) setTimeout(() => void this.connect().catch(() => undefined), 50);
     });
     ws.on('error', () => undefined);
@@ -56,6 +61,7 @@ export class RecoveringSubscriber {
   }
 
   private onFrame(data: Buffer): void {
+    if (this.lostMidStream.length > 0 && this.afterReconnect.length < 12) this.afterReconnect.push(data.subarray(0, 160).toString());
     let message: Record<string, any>;
     try {
       message = JSON.parse(data.toString('utf8'));
