@@ -7,7 +7,9 @@ describe('fanout against the baseline server', () => {
   it('delivers every publication to every subscriber exactly once, in order', async () => {
     const report = await runFanout({
       server: 'baseline',
-      compare: false,
+      compare: null,
+      nodes: 1,
+      split: [],
       spawn: true,
       targets: [],
       metrics: [],

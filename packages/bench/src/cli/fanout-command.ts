@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { BenchError } from '../errors.js';
-import { runFanout, type ServerKind } from '../fanout/fanout.js';
-import { formatMarkdown, formatTable } from '../fanout/report.js';
+import { runFanout, type CompareKind, type ServerKind } from '../fanout/fanout.js';
+import { parseSplit } from '../fanout/split.js';
+import { fanoutFailed, formatMarkdown, formatTable } from '../fanout/report.js';
 
 interface Args {
   server: string;
@@ -12,6 +13,8 @@ interface Args {
   metrics?: string;
   'baseline-targets'?: string;
   compare?: string;
+  nodes: number;
+  split: string;
   tiers: string;
   duration: number;
   warmup: number;
@@ -38,10 +41,15 @@ export const fanoutCommand: CommandModule<object, Args> = {
     y
       .option('server', { choices: ['wse', 'baseline'], default: 'wse', describe: 'server measured' })
       .option('spawn', { type: 'boolean', default: false, describe: 'start the server(s) here on loopback ports' })
-      .option('targets', { type: 'string', describe: 'running server endpoints host:port,… (subscribers split over them; publisher on the first)' })
-      .option('metrics', { type: 'string', describe: 'their metrics endpoints host:port,… (server-side counters)' })
-      .option('baseline-targets', { type: 'string', describe: 'a running baseline-server for --compare without --spawn' })
-      .option('compare', { choices: ['baseline'], describe: 'also run the baseline, tier by tier, and print the ratio' })
+      .option('nodes', { type: 'number', default: 1, describe: 'WSE nodes spawned, meshed on loopback (publisher on the first)' })
+      .option('split', { type: 'string', default: '', describe: 'subscribers per node in this proportion, e.g. 50/50 (default: even)' })
+      .option('targets', { type: 'string', describe: 'running nodes\' client endpoints host:port,… (subscribers split over them; publisher on the first)' })
+      .option('metrics', { type: 'string', describe: 'their metrics endpoints host:port,…, same order (server-side counters)' })
+      .option('baseline-targets', { type: 'string', describe: 'a running baseline-server for --compare baseline without --spawn' })
+      .option('compare', {
+        choices: ['baseline', 'single'],
+        describe: 'also run, tier by tier, the bare-uWS baseline or the same total on one node; print the ratio',
+      })
       .option('tiers', { type: 'string', default: '100,1000,10000', describe: 'subscriber counts' })
       .option('duration', { type: 'number', default: 10, describe: 'seconds measured per run' })
       .option('warmup', { type: 'number', default: 2, describe: 'seconds published before measuring' })
@@ -59,7 +67,9 @@ export const fanoutCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const report = await runFanout({
       server: args.server as ServerKind,
-      compare: args.compare === 'baseline',
+      compare: (args.compare ?? null) as CompareKind | null,
+      nodes: positiveInteger(String(args.nodes)),
+      split: parseSplit(args.split, args.spawn ? (args.server === 'baseline' ? 1 : args.nodes) : list(args.targets).length),
       spawn: args.spawn,
       targets: list(args.targets),
       metrics: list(args.metrics),
@@ -80,18 +90,15 @@ export const fanoutCommand: CommandModule<object, Args> = {
     });
     console.log(args.markdown ? formatMarkdown(report) : formatTable(report));
     if (args.json !== undefined) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
-    const failed = report.tiers.some((tier) =>
-      Object.values(tier.byServer).some((r) => r.errors.length > 0 || r.totals.seqGaps + r.totals.offsetGaps + r.totals.missing > 0),
-    );
-    process.exitCode = failed ? 2 : 0;
+    process.exitCode = fanoutFailed(report) ? 2 : 0;
   },
 };
 
-function list(text: string | undefined): string[] {
+export function list(text: string | undefined): string[] {
   return (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function positiveInteger(text: string): number {
+export function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) throw new BenchError('WSE_BENCH_ERR_USAGE', `not a subscriber count: "${text}"`);
   return value;

@@ -3,15 +3,21 @@ import { benchToken } from '../auth/bench-token.js';
 import { BenchError } from '../errors.js';
 import { LoadClient } from '../load/load-client.js';
 import { raiseFdLimit, type FdLimit } from '../sys/fd-limit.js';
-import { remoteTarget, spawnTarget, type BenchTarget } from './target.js';
+import { remoteTarget, spawnBaseline, spawnWseCluster, wseLabel, type BenchTarget } from './target.js';
 import { runTier, type TierRunResult } from './tier-run.js';
 
 export type ServerKind = 'wse' | 'baseline';
+/** What runs beside the measured server, tier by tier: the bare transport, or the same WSE on one node. */
+export type CompareKind = 'baseline' | 'single';
 
 export interface FanoutOptions {
-  /** The server measured; with `compare`, the baseline runs beside it tier by tier. */
+  /** The server measured; with `compare`, the baseline or a single node runs beside it tier by tier. */
   server: ServerKind;
-  compare: boolean;
+  compare: CompareKind | null;
+  /** WSE nodes spawned (with `spawn`); ignored for targets (one node per target). */
+  nodes: number;
+  /** Subscribers per node in this proportion, one weight per node; empty: even. */
+  split: number[];
   spawn: boolean;
   /** Without `spawn`: the running server's client endpoints, metrics endpoints, baseline endpoints. */
   targets: string[];
@@ -43,8 +49,9 @@ export interface ServerTierResult {
 
 export interface TierResult {
   tier: number;
-  byServer: Partial<Record<ServerKind, ServerTierResult>>;
-  /** Median deliveries/s of the measured server over the baseline's, with `compare`. */
+  /** By target label (`wse (2 nodes)`, `wse (1 node)`, `baseline`); the measured one first. */
+  byServer: Record<string, ServerTierResult>;
+  /** Median deliveries/s of the measured target over the compared one's (see FanoutReport.ratioOf). */
   ratio: number | null;
 }
 
@@ -53,72 +60,114 @@ export interface FanoutReport {
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
   fdLimit: FdLimit;
   options: Omit<FanoutOptions, 'onProgress' | 'jwtSecret'>;
+  /** `measured / compared` labels of the ratio column; null without `compare`. */
+  ratioOf: string | null;
   tiers: TierResult[];
+}
+
+/** A target to open and the share of subscribers each of its nodes gets. */
+interface Variant {
+  label: string;
+  split: number[];
+  open(): Promise<BenchTarget>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
 
 export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
   const progress = options.onProgress ?? (() => undefined);
+  const variants = variantsOf(options);
   const fdLimit = raiseFdLimit();
   progress(`open-file limit: ${fdLimit.soft} (${fdLimit.note})`);
-  const kinds: ServerKind[] = options.compare && options.server !== 'baseline' ? [options.server, 'baseline'] : [options.server];
-  const targets = new Map<ServerKind, BenchTarget>();
+  const targets: BenchTarget[] = [];
   const client = LoadClient.start(options.clientProcs);
   const token = benchToken(options.jwtSecret);
   const { onProgress: _ignored, jwtSecret: _secret, ...reported } = options;
-  const report: FanoutReport = { startedAt: new Date().toISOString(), machine: machine(), fdLimit, options: reported, tiers: [] };
+  const ratioOf = variants.length > 1 ? `${variants[0]!.label} / ${variants[1]!.label}` : null;
+  const report: FanoutReport = { startedAt: new Date().toISOString(), machine: machine(), fdLimit, options: reported, ratioOf, tiers: [] };
   try {
-    for (const kind of kinds) targets.set(kind, await openTarget(kind, options));
-    for (const tier of options.tiers) {
-      const result: TierResult = { tier, byServer: {}, ratio: null };
-      for (const kind of kinds) result.byServer[kind] = { median: null, runs: [], totals: emptyTotals(), errors: [] };
-      // Runs alternate between the servers so drift on the machine hits both alike.
-      for (let run = 0; run < options.runs; run++) {
-        for (const kind of kinds) {
-          const into = result.byServer[kind]!;
-          try {
-            const outcome = await runTier(targets.get(kind)!, client, tierOptions(options, tier, token));
-            into.runs.push(outcome);
-            progress(`${kind} ${tier} subscribers run ${run + 1}/${options.runs}: ${Math.round(outcome.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, gaps ${outcome.seqGaps}/${outcome.offsetGaps}, missing ${outcome.missing}`);
-          } catch (error) {
-            into.errors.push(error instanceof Error ? error.message : String(error));
-            progress(`${kind} ${tier} subscribers run ${run + 1}/${options.runs}: failed: ${into.errors.at(-1)}`);
-          }
-        }
-      }
-      for (const kind of kinds) finishServerTier(result.byServer[kind]!);
-      result.ratio = ratioOf(result);
-      report.tiers.push(result);
+    for (const variant of variants) {
+      targets.push(await variant.open());
+      progress(`${variant.label}: ready (${targets.at(-1)!.nodes.map((n) => `${n.name} ${n.endpoint.host}:${n.endpoint.port}`).join(', ')})`);
     }
+    for (const tier of options.tiers) report.tiers.push(await runTierAll(variants, targets, client, { ...options, token }, tier, progress));
     return report;
   } finally {
     client.stop();
-    for (const target of targets.values()) await target.stop();
+    for (const target of targets) await target.stop();
   }
 }
 
-async function openTarget(kind: ServerKind, options: FanoutOptions): Promise<BenchTarget> {
-  if (options.spawn) {
-    return spawnTarget(kind, {
-      workers: options.workers,
-      jwtSecret: options.jwtSecret,
-      ...(options.wseBin === undefined ? {} : { wseBin: options.wseBin }),
-      wseArgs: options.wseArgs,
-      readyTimeoutMs: READY_TIMEOUT_MS,
-    });
+async function runTierAll(
+  variants: Variant[],
+  targets: BenchTarget[],
+  client: LoadClient,
+  options: FanoutOptions & { token: string },
+  tier: number,
+  progress: (line: string) => void,
+): Promise<TierResult> {
+  const result: TierResult = { tier, byServer: {}, ratio: null };
+  for (const v of variants) result.byServer[v.label] = { median: null, runs: [], totals: emptyTotals(), errors: [] };
+  // Runs alternate between the targets so drift on the machine hits both alike.
+  for (let run = 0; run < options.runs; run++) {
+    for (const [i, variant] of variants.entries()) {
+      const into = result.byServer[variant.label]!;
+      const tag = `${variant.label} ${tier} subscribers run ${run + 1}/${options.runs}`;
+      try {
+        const outcome = await runTier(targets[i]!, client, tierOptions(options, tier, variant.split, options.token));
+        into.runs.push(outcome);
+        const check = outcome.countCheck.serverSent === null ? '' : `, server sent ${outcome.countCheck.serverSent} / client counted ${outcome.countCheck.clientDelivered}`;
+        progress(`${tag}: ${Math.round(outcome.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, gaps ${outcome.seqGaps}/${outcome.offsetGaps}, missing ${outcome.missing}${check}`);
+      } catch (error) {
+        into.errors.push(error instanceof Error ? error.message : String(error));
+        progress(`${tag}: failed: ${into.errors.at(-1)}`);
+      }
+    }
   }
-  const isMain = kind === options.server;
-  const endpoints = isMain ? options.targets : options.baselineTargets;
-  if (endpoints.length === 0) {
-    throw new BenchError('WSE_BENCH_ERR_USAGE', isMain ? 'give --spawn or --targets' : '--compare without --spawn needs --baseline-targets');
-  }
-  return remoteTarget(kind, endpoints, isMain ? options.metrics : []);
+  for (const v of variants) finishServerTier(result.byServer[v.label]!);
+  const [measured, compared] = variants.map((v) => result.byServer[v.label]?.median);
+  if (measured && compared && compared.deliveriesPerSec > 0) result.ratio = measured.deliveriesPerSec / compared.deliveriesPerSec;
+  return result;
 }
 
-function tierOptions(options: FanoutOptions, tier: number, token: string) {
+function variantsOf(o: FanoutOptions): Variant[] {
+  if (!o.spawn && o.targets.length === 0) throw new BenchError('WSE_BENCH_ERR_USAGE', 'give --spawn or --targets');
+  const nodes = o.spawn ? (o.server === 'baseline' ? 1 : o.nodes) : o.targets.length;
+  if (o.split.length > 0 && o.split.length !== nodes) {
+    throw new BenchError('WSE_BENCH_ERR_USAGE', `--split has ${o.split.length} weights for ${nodes} node(s)`);
+  }
+  const even = (n: number): number[] => Array.from({ length: n }, () => 1);
+  const spawnWse = (n: number) => () => spawnWseCluster({ ...spawnOptions(o), nodes: n });
+  const measured: Variant =
+    o.server === 'baseline'
+      ? { label: 'baseline', split: even(nodes), open: o.spawn ? () => spawnBaseline(READY_TIMEOUT_MS) : async () => remoteTarget('baseline', o.targets, []) }
+      : { label: wseLabel(nodes), split: o.split.length > 0 ? o.split : even(nodes), open: o.spawn ? spawnWse(nodes) : async () => remoteTarget(wseLabel(nodes), o.targets, o.metrics) };
+  if (o.compare === null || (o.compare === 'baseline' && o.server === 'baseline')) return [measured];
+  if (o.compare === 'baseline') {
+    if (!o.spawn && o.baselineTargets.length === 0) throw new BenchError('WSE_BENCH_ERR_USAGE', '--compare baseline without --spawn needs --baseline-targets');
+    const open = o.spawn ? () => spawnBaseline(READY_TIMEOUT_MS) : async () => remoteTarget('baseline', o.baselineTargets, []);
+    return [measured, { label: 'baseline', split: even(o.spawn ? 1 : o.baselineTargets.length), open }];
+  }
+  if (o.server !== 'wse' || nodes < 2) throw new BenchError('WSE_BENCH_ERR_USAGE', '--compare single needs a WSE cluster of 2 or more nodes');
+  // Against running servers, "one node" is the first target alone: every subscriber and the publisher on it.
+  const single = o.spawn ? spawnWse(1) : async () => remoteTarget(wseLabel(1), o.targets.slice(0, 1), o.metrics.slice(0, 1));
+  return [measured, { label: wseLabel(1), split: [1], open: single }];
+}
+
+function spawnOptions(o: FanoutOptions) {
+  return {
+    workers: o.workers,
+    jwtSecret: o.jwtSecret,
+    ...(o.wseBin === undefined ? {} : { wseBin: o.wseBin }),
+    wseArgs: o.wseArgs,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+  };
+}
+
+function tierOptions(options: FanoutOptions, tier: number, split: number[], token: string) {
   return {
     subscribers: tier,
+    split,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
     batch: options.batch,
@@ -139,13 +188,6 @@ function finishServerTier(result: ServerTierResult): void {
     result.totals.missing += run.missing;
     result.totals.refused += run.refusedPublishes;
   }
-}
-
-function ratioOf(result: TierResult): number | null {
-  const measured = Object.entries(result.byServer).find(([kind]) => kind !== 'baseline')?.[1]?.median;
-  const baseline = result.byServer.baseline?.median;
-  if (!measured || !baseline || baseline.deliveriesPerSec === 0) return null;
-  return measured.deliveriesPerSec / baseline.deliveriesPerSec;
 }
 
 function emptyTotals(): ServerTierResult['totals'] {

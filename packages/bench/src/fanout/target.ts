@@ -1,86 +1,129 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from '../errors.js';
+import { waitForConvergence } from '../server/convergence.js';
 import { BENCH_BIN, spawnServer, type SpawnedServer } from '../server/spawn.js';
-import { freePort } from '../sys/free-port.js';
+import { freePort, freePortRange } from '../sys/free-port.js';
 
-/** A server the fan-out runs against: spawned here, or already running elsewhere. */
-export interface BenchTarget {
-  /** `wse` or `baseline`: the row label and the key of the comparison. */
-  readonly kind: string;
-  readonly endpoints: Array<{ host: string; port: number }>;
-  readonly path: string;
-  /** Prometheus endpoints (WSE nodes), for server-side counters. */
-  readonly metricsUrls: string[];
+/** One server process (a WSE node or a baseline server): where clients go, where its metrics are. */
+export interface BenchNode {
+  /** `a`, `b`, … for spawned WSE nodes; the endpoint otherwise. */
+  readonly name: string;
+  readonly endpoint: { host: string; port: number };
+  /** Prometheus endpoint (WSE nodes), for server-side counters. */
+  readonly metricsUrl: string | null;
   /** Root pid of a spawned server, for its CPU and memory. */
   readonly pid: number | null;
+}
+
+/** A server or cluster the benchmarks run against: spawned here, or already running elsewhere. */
+export interface BenchTarget {
+  /** Row label and key of a comparison, e.g. `wse (2 nodes)`, `baseline`. */
+  readonly label: string;
+  readonly nodes: BenchNode[];
+  readonly path: string;
   stop(): Promise<void>;
 }
 
 export interface SpawnOptions {
+  nodes: number;
   workers: number;
   jwtSecret: string;
   /** Path of the WSE CLI; defaults to this repository's packages/node/bin/wse.js. */
   wseBin?: string;
-  /** Extra `wse start` arguments (e.g. rate limits raised for the publisher). */
+  /** Extra `wse start` arguments (e.g. rate limits put back). */
   wseArgs: string[];
   readyTimeoutMs: number;
 }
 
 const WSE_BIN = fileURLToPath(new URL('../../../../node/bin/wse.js', import.meta.url));
 const HOST = '127.0.0.1';
+const NODE_NAMES = 'abcdefghijklmnopqrstuvwxyz';
 
-export async function spawnTarget(kind: 'wse' | 'baseline', options: SpawnOptions): Promise<BenchTarget> {
+export function wseLabel(nodes: number): string {
+  return `wse (${nodes} node${nodes === 1 ? '' : 's'})`;
+}
+
+export async function spawnBaseline(readyTimeoutMs: number): Promise<BenchTarget> {
   const port = await freePort();
-  if (kind === 'baseline') {
-    const server = await spawnServer(
-      process.execPath,
-      [BENCH_BIN, 'baseline-server', '--host', HOST, '--port', String(port)],
-      { kind: 'http', url: `http://${HOST}:${port}/health` },
-      options.readyTimeoutMs,
-    );
-    return spawned(kind, port, [], server);
-  }
-  const metricsPort = await freePort();
   const server = await spawnServer(
     process.execPath,
-    [
-      options.wseBin ?? WSE_BIN, 'start', '--host', HOST, '--port', String(port),
-      '--metrics-port', String(metricsPort), '--jwt-secret', options.jwtSecret,
-      '--workers', String(options.workers), '--log-level', 'warn',
-      // Fan-out is measured, not the per-connection inbound rate limit or the connection cap;
-      // `--wse-args` comes last, so a user can put either back.
-      '--rate-limit-capacity', '1000000000', '--rate-limit-refill', '1000000000', '--max-connections', '1000000',
-      ...options.wseArgs,
-    ],
-    { kind: 'http', url: `http://${HOST}:${metricsPort}/health` },
-    options.readyTimeoutMs,
+    [BENCH_BIN, 'baseline-server', '--host', HOST, '--port', String(port)],
+    { kind: 'http', url: `http://${HOST}:${port}/health` },
+    readyTimeoutMs,
   );
-  return spawned(kind, port, [`http://${HOST}:${metricsPort}/metrics`], server);
+  return target('baseline', [{ server, node: { name: 'baseline', endpoint: { host: HOST, port }, metricsUrl: null, pid: server.pid } }]);
 }
 
-/** `--targets host:port,…` (and `--metrics host:port,…`) of servers already running. */
-export function remoteTarget(kind: string, targets: string[], metrics: string[]): BenchTarget {
-  return {
-    kind,
-    endpoints: targets.map(parseHostPort),
-    path: '/wse',
-    metricsUrls: metrics.map((m) => {
-      const { host, port } = parseHostPort(m);
-      return `http://${host}:${port}/metrics`;
-    }),
-    pid: null,
-    stop: async () => undefined,
-  };
+/**
+ * `options.nodes` WSE nodes on loopback; from two nodes on they form one mesh with a cluster
+ * secret of this run, and the target is ready only when every worker sees every other worker
+ * connected. Every node names every other node's mesh port in `--peers`: a node with one worker
+ * and no peers does not join a mesh at all, so it cannot be the others' only seed.
+ */
+export async function spawnWseCluster(options: SpawnOptions): Promise<BenchTarget> {
+  const clusterSecret = randomBytes(24).toString('hex');
+  const meshPorts: number[] = [];
+  for (let i = 0; i < options.nodes; i++) meshPorts.push(await freePortRange(options.workers));
+  const started: Array<{ server: SpawnedServer; node: BenchNode }> = [];
+  try {
+    for (let i = 0; i < options.nodes; i++) {
+      const name = NODE_NAMES[i] ?? `n${i}`;
+      const [port, metricsPort] = [await freePort(), await freePort()];
+      const peers = meshPorts.filter((_, j) => j !== i).map((p) => `${HOST}:${p}`).join(',');
+      const mesh = options.nodes === 1 ? [] : ['--mesh-port', String(meshPorts[i]), '--node-id', name, '--cluster-secret', clusterSecret, '--peers', peers];
+      const server = await spawnServer(
+        process.execPath,
+        [...wseStartArgs(options, port, metricsPort), ...mesh, ...options.wseArgs],
+        { kind: 'http', url: `http://${HOST}:${metricsPort}/health` },
+        options.readyTimeoutMs,
+      );
+      started.push({ server, node: { name, endpoint: { host: HOST, port }, metricsUrl: `http://${HOST}:${metricsPort}/metrics`, pid: server.pid } });
+    }
+    if (options.nodes > 1) await waitForConvergence(started.map((s) => s.node.metricsUrl!), options.readyTimeoutMs);
+  } catch (error) {
+    await Promise.all(started.map((s) => s.server.stop()));
+    throw error;
+  }
+  return target(wseLabel(options.nodes), started);
 }
 
-function spawned(kind: string, port: number, metricsUrls: string[], server: SpawnedServer): BenchTarget {
+function wseStartArgs(options: SpawnOptions, port: number, metricsPort: number): string[] {
+  return [
+    options.wseBin ?? WSE_BIN, 'start', '--host', HOST, '--port', String(port),
+    '--metrics-port', String(metricsPort), '--jwt-secret', options.jwtSecret,
+    '--workers', String(options.workers), '--log-level', 'warn',
+    // Fan-out is measured, not the per-connection inbound rate limit or the connection cap;
+    // `--wse-args` comes last, so a user can put either back.
+    '--rate-limit-capacity', '1000000000', '--rate-limit-refill', '1000000000', '--max-connections', '1000000',
+  ];
+}
+
+/** `--targets host:port,…` (and `--metrics host:port,…`, same order) of servers already running. */
+export function remoteTarget(label: string, targets: string[], metrics: string[]): BenchTarget {
+  if (metrics.length > 0 && metrics.length !== targets.length) {
+    throw new BenchError('WSE_BENCH_ERR_USAGE', `--metrics names ${metrics.length} endpoints for ${targets.length} targets`);
+  }
+  const nodes = targets.map((text, i): BenchNode => {
+    const m = metrics[i];
+    return { name: text, endpoint: parseHostPort(text), metricsUrl: m === undefined ? null : metricsUrlOf(m), pid: null };
+  });
+  return { label, nodes, path: '/wse', stop: async () => undefined };
+}
+
+/** `host:port` of a metrics port, or a full URL. */
+function metricsUrlOf(text: string): string {
+  if (text.startsWith('http://') || text.startsWith('https://')) return text;
+  const { host, port } = parseHostPort(text);
+  return `http://${host}:${port}/metrics`;
+}
+
+function target(label: string, started: Array<{ server: SpawnedServer; node: BenchNode }>): BenchTarget {
   return {
-    kind,
-    endpoints: [{ host: HOST, port }],
+    label,
+    nodes: started.map((s) => s.node),
     path: '/wse',
-    metricsUrls,
-    pid: server.pid,
-    stop: () => server.stop(),
+    stop: async () => void (await Promise.all(started.map((s) => s.server.stop()))),
   };
 }
 

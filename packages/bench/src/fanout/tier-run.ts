@@ -3,9 +3,9 @@ import { BenchError } from '../errors.js';
 import type { HistogramSummary } from '../load/latency-histogram.js';
 import type { LoadClient, LoadReport } from '../load/load-client.js';
 import { Publisher, type PublishResult } from '../publish/publisher.js';
+import { counterDeltas, scrapeNodes, sumCounter, usageBetween } from '../server/node-observer.js';
 import { nowMicros } from '../sys/clock.js';
-import { sampleProcessTree, type TreeUsage } from '../sys/process-usage.js';
-import { scrapeCounters } from './metrics-scrape.js';
+import { shares } from './split.js';
 import type { BenchTarget } from './target.js';
 
 export interface TierRunOptions {
@@ -16,6 +16,8 @@ export interface TierRunOptions {
   batch: number;
   publishWindow: number;
   messageBytes: number;
+  /** Subscribers per node in this proportion (one weight per node of the target). */
+  split: number[];
   /** Sent as `Cookie: access_token=…` by every connection (PROTOCOL.md §2). */
   token: string;
 }
@@ -48,10 +50,35 @@ export interface TierRunResult {
   latency: HistogramSummary;
   clientCpuPercent: number;
   clientProcesses: number;
+  /** Sums over the nodes (null when any node could not be observed). */
   serverCpuPercent: number | null;
   serverRssMb: number | null;
-  /** Server counters' change over the run (`/metrics`), where the server exposes them. */
+  /** Server counters' change over the run (`/metrics`), summed over nodes, where the server exposes them. */
   serverCounters: Record<string, number> | null;
+  nodes: NodeRunStats[];
+  countCheck: CountCheck;
+}
+
+export interface NodeRunStats {
+  node: string;
+  subscribers: number;
+  cpuPercent: number | null;
+  rssMb: number | null;
+  /** Change of `wse_slow_consumer_drops_total` and `wse_messages_sent_total` over the run. */
+  counters: Record<string, number> | null;
+}
+
+/**
+ * The independent count: publications the servers say they delivered (`wse_messages_sent_total`
+ * over the whole run: scraped after the subscribers and the publisher are connected, before the
+ * first publication, and again after the last delivery arrived) against the deliveries the load
+ * processes counted over the same span (warm-up, window and drain).
+ */
+export interface CountCheck {
+  serverSent: number | null;
+  clientDelivered: number;
+  /** serverSent − clientDelivered; null without server metrics. */
+  difference: number | null;
 }
 
 const SERVER_COUNTERS = ['wse_slow_consumer_drops_total', 'wse_messages_sent_total'] as const;
@@ -65,9 +92,10 @@ const SETTLE_TIMEOUT_MS = 60_000;
 export async function runTier(target: BenchTarget, client: LoadClient, options: TierRunOptions): Promise<TierRunResult> {
   const topic = `fanout-${options.subscribers}-${randomBytes(4).toString('hex')}`;
   const headers = { Cookie: `access_token=${options.token}` };
-  const requests = target.endpoints.map((e) => ({ host: e.host, port: e.port, path: target.path, headers }));
+  const requests = target.nodes.map(({ endpoint }) => ({ host: endpoint.host, port: endpoint.port, path: target.path, headers }));
+  const perNode = shares(options.subscribers, options.split.length === requests.length ? options.split : requests.map(() => 1));
   try {
-    await connectSubscribers(client, requests, topic, options);
+    await connectSubscribers(client, requests, perNode, topic, options);
     const publisher = await Publisher.connect({
       request: requests[0]!,
       topic,
@@ -77,7 +105,7 @@ export async function runTier(target: BenchTarget, client: LoadClient, options: 
       readyTimeoutMs: CONNECT_BATCH_TIMEOUT_MS,
     });
     try {
-      return await measure(target, client, publisher, options);
+      return await measure(target, client, publisher, perNode, options);
     } finally {
       publisher.close();
     }
@@ -86,16 +114,18 @@ export async function runTier(target: BenchTarget, client: LoadClient, options: 
   }
 }
 
-/** Subscribers split evenly over the target's endpoints (a cluster's nodes). */
+/** `perNode[i]` subscribers on node i (each node's share spread over the load processes). */
 async function connectSubscribers(
   client: LoadClient,
   requests: Array<{ host: string; port: number; path: string; headers: Record<string, string> }>,
+  perNode: number[],
   topic: string,
   options: TierRunOptions,
 ): Promise<void> {
   let report: LoadReport | null = null;
   for (let i = 0; i < requests.length; i++) {
-    const count = Math.floor(options.subscribers / requests.length) + (i < options.subscribers % requests.length ? 1 : 0);
+    const count = perNode[i]!;
+    if (count === 0) continue;
     const spec = { request: requests[i]!, topics: [topic], batch: options.batch, batchTimeoutMs: CONNECT_BATCH_TIMEOUT_MS };
     report = await client.connect(spec, count);
   }
@@ -108,18 +138,27 @@ async function measure(
   target: BenchTarget,
   client: LoadClient,
   publisher: Publisher,
+  perNode: number[],
   options: TierRunOptions,
 ): Promise<TierRunResult> {
   const startUs = nowMicros() + WINDOW_LEAD_US + options.warmupSeconds * 1e6;
   const endUs = startUs + options.durationSeconds * 1e6;
   await client.setWindow(startUs, endUs);
   publisher.setWindow(startUs, endUs);
-  const serverUsage = sampleServerAt(target, startUs, endUs);
-  const countersBefore = await scrapeAll(target);
+  const usage = usageBetween(target.nodes, startUs, endUs);
+  const countersBefore = await scrapeNodes(target.nodes, SERVER_COUNTERS);
   const published = await publisher.run(endUs, PUBLISHER_DRAIN_MS);
   const report = await client.settle(published.sent - 1, SETTLE_QUIET_MS, SETTLE_TIMEOUT_MS);
-  const countersAfter = await scrapeAll(target);
-  return summarize(target, options, published, report, await serverUsage, diff(countersBefore, countersAfter));
+  const counters = counterDeltas(countersBefore, await scrapeNodes(target.nodes, SERVER_COUNTERS));
+  const nodes = await usage;
+  const nodeStats = target.nodes.map((node, i): NodeRunStats => ({
+    node: node.name,
+    subscribers: perNode[i]!,
+    cpuPercent: nodes[i]?.cpuPercent ?? null,
+    rssMb: nodes[i]?.rssMb ?? null,
+    counters: counters[i] ?? null,
+  }));
+  return summarize(target, options, published, report, nodeStats);
 }
 
 function summarize(
@@ -127,13 +166,14 @@ function summarize(
   options: TierRunOptions,
   published: PublishResult,
   report: LoadReport,
-  server: { cpuPercent: number; rssMb: number } | null,
-  counters: Record<string, number> | null,
+  nodes: NodeRunStats[],
 ): TierRunResult {
+  const perNodeCounters = nodes.map((n) => n.counters);
+  const serverSent = sumCounter(perNodeCounters, 'wse_messages_sent_total');
   const seconds = options.durationSeconds;
   const expected = (published.sent - published.refused) * report.live;
   return {
-    server: target.kind,
+    server: target.label,
     subscribers: report.live,
     seconds,
     published: published.windowSent,
@@ -155,42 +195,22 @@ function summarize(
     latency: report.latency.summary(),
     clientCpuPercent: report.cpuWallMicros === 0 ? 0 : (report.cpuMicros / report.cpuWallMicros) * 100,
     clientProcesses: report.processes,
-    serverCpuPercent: server?.cpuPercent ?? null,
-    serverRssMb: server?.rssMb ?? null,
-    serverCounters: counters,
+    serverCpuPercent: sumOf(nodes.map((n) => n.cpuPercent)),
+    serverRssMb: sumOf(nodes.map((n) => n.rssMb)),
+    serverCounters: sumCounters(perNodeCounters),
+    nodes,
+    countCheck: { serverSent, clientDelivered: report.deliveries, difference: serverSent === null ? null : serverSent - report.deliveries },
   };
 }
 
-/** CPU over the window and RSS at its end, of a spawned server's whole process tree. */
-async function sampleServerAt(target: BenchTarget, startUs: number, endUs: number) {
-  const pid = target.pid;
-  if (pid === null) return null;
-  await sleepUntil(startUs);
-  const first = sampleProcessTree(pid);
-  await sleepUntil(endUs);
-  const last = sampleProcessTree(pid);
-  if (first === null || last === null) return null;
-  return { cpuPercent: cpuPercent(first, last, endUs - startUs), rssMb: last.rssBytes / 1024 / 1024 };
+function sumOf(values: Array<number | null>): number | null {
+  return values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + v!, 0);
 }
 
-function cpuPercent(first: TreeUsage, last: TreeUsage, wallMicros: number): number {
-  return ((last.cpuMicros - first.cpuMicros) / wallMicros) * 100;
-}
-
-async function scrapeAll(target: BenchTarget): Promise<Record<string, number> | null> {
-  if (target.metricsUrls.length === 0) return null;
-  const scrapes = await Promise.all(target.metricsUrls.map((url) => scrapeCounters(url, SERVER_COUNTERS)));
-  if (scrapes.some((s) => s === null)) return null;
-  const total: Record<string, number> = {};
-  for (const scrape of scrapes) for (const [k, v] of Object.entries(scrape!)) total[k] = (total[k] ?? 0) + v;
-  return total;
-}
-
-function diff(before: Record<string, number> | null, after: Record<string, number> | null): Record<string, number> | null {
-  if (before === null || after === null) return null;
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
-}
-
-function sleepUntil(us: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, (us - nowMicros()) / 1000)));
+function sumCounters(perNode: Array<Record<string, number> | null>): Record<string, number> | null {
+  if (perNode.length === 0 || perNode.some((c) => c === null)) return null;
+  return Object.fromEntries(SERVER_COUNTERS.flatMap((name) => {
+    const total = sumCounter(perNode, name);
+    return total === null ? [] : [[name, total]];
+  }));
 }

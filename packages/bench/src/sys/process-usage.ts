@@ -11,9 +11,18 @@ export interface TreeUsage {
 let units: { ticksPerSecond: number; pageBytes: number } | null = null;
 
 export function sampleProcessTree(rootPid: number): TreeUsage | null {
+  return sampleProcessTrees([rootPid])[0] ?? null;
+}
+
+/** Several trees from one reading of /proc (e.g. every node of a cluster at the same moment). */
+export function sampleProcessTrees(rootPids: readonly number[]): Array<TreeUsage | null> {
+  const stats = readAllStats();
+  return rootPids.map((pid) => treeUsage(stats, pid));
+}
+
+function treeUsage(stats: Map<number, Stat>, rootPid: number): TreeUsage | null {
   units ??= { ticksPerSecond: sysconf('CLK_TCK', 100), pageBytes: sysconf('PAGESIZE', 4096) };
   const { ticksPerSecond, pageBytes } = units;
-  const stats = readAllStats();
   if (!stats.has(rootPid)) return null;
   const usage: TreeUsage = { cpuMicros: 0, rssBytes: 0, processes: 0 };
   const pending = [rootPid];

@@ -9,6 +9,8 @@ export interface UpgradeRequest {
   port: number;
   path: string;
   headers?: Record<string, string>;
+  /** Source address to bind (e.g. 127.0.0.2): each gives its own ~28K ephemeral ports to a destination. */
+  localAddress?: string;
 }
 
 export function acceptFor(key: string): string {

@@ -59,6 +59,7 @@ export class RawWebSocket implements FrameSink {
     this.socket = connect({
       host: request.host,
       port: request.port,
+      ...(request.localAddress === undefined ? {} : { localAddress: request.localAddress }),
       noDelay: true,
       onread: {
         buffer: sharedReadBuffer,
@@ -83,9 +84,17 @@ export class RawWebSocket implements FrameSink {
     if (this.phase === Phase.Open) this.socket.write(encodeClientFrame(0x1, payload));
   }
 
-  /** Already-framed (masked) bytes, e.g. a batch of frames built by the caller. */
-  sendFrames(frames: Buffer): void {
-    if (this.phase === Phase.Open) this.socket.write(frames);
+  /**
+   * Already-framed (masked) bytes, e.g. a batch of frames built by the caller. False when the
+   * socket's buffer is full: wait for `onDrain` before writing more.
+   */
+  sendFrames(frames: Buffer): boolean {
+    return this.phase === Phase.Open && this.socket.write(frames);
+  }
+
+  /** Calls `listener` each time the socket's write buffer empties. */
+  onDrain(listener: () => void): void {
+    this.socket.on('drain', listener);
   }
 
   /** Close handshake (RFC 6455 §5.5.1); the socket is destroyed if the peer does not finish it. */

@@ -1,6 +1,6 @@
 /**
- * Sums of Prometheus counters from a `/metrics` endpoint (all label sets of each name added up).
- * Used for the server's own view of a run: slow-consumer drops and messages sent.
+ * Sums of Prometheus series from a `/metrics` endpoint (all label sets of each name added up);
+ * only the names the endpoint exposes are in the result. Null when it does not answer.
  */
 export async function scrapeCounters(url: string, names: readonly string[]): Promise<Record<string, number> | null> {
   let text: string;
@@ -11,13 +11,14 @@ export async function scrapeCounters(url: string, names: readonly string[]): Pro
   } catch {
     return null;
   }
-  const sums: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+  const wanted = new Set(names);
+  const sums: Record<string, number> = {};
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     const name = /^[A-Za-z_:][\w:]*/.exec(line)?.[0];
-    if (name === undefined || !(name in sums)) continue;
+    if (name === undefined || !wanted.has(name)) continue;
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) sums[name]! += value;
+    if (Number.isFinite(value)) sums[name] = (sums[name] ?? 0) + value;
   }
   return sums;
 }
