@@ -96,6 +96,9 @@ function wseStartArgs(options: SpawnOptions, port: number, metricsPort: number):
     // Fan-out is measured, not the per-connection inbound rate limit or the connection cap;
     // `--wse-args` comes last, so a user can put either back.
     '--rate-limit-capacity', '1000000000', '--rate-limit-refill', '1000000000', '--max-connections', '1000000',
+    // Connection batches from several load processes can exceed the default 512 sockets a
+    // worker lets wait for their upgrade (PROTOCOL.md §1); extras would be closed.
+    '--max-pending-upgrades', '1000000',
   ];
 }
 
