@@ -19,9 +19,19 @@ class CountingSubscriber {
     ws.on('message', (data: Buffer) => this.onFrame(data.toString('utf8')));
   }
 
+  /** Connects and subscribes; like a real client it tries again if the connection fails. */
   static async connect(url: string, token: string, topic: string): Promise<CountingSubscriber> {
-    const client = await TestClient.connect(url, { token });
-    await client.subscribe([topic]);
+    let client: TestClient | null = null;
+    for (let attempt = 1; client === null; attempt++) {
+      try {
+        client = await TestClient.connect(url, { token });
+        await client.subscribe([topic]);
+      } catch (error) {
+        client?.ws.terminate();
+        client = null;
+        if (attempt === 3) throw error;
+      }
+    }
     client.ws.removeAllListeners('message');
     return new CountingSubscriber(client.ws, topic);
   }

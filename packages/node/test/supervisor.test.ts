@@ -71,9 +71,17 @@ describe('supervisor (DESIGN.md, process model)', () => {
       node.child.kill('SIGHUP');
       let finished = false;
       void done.then(() => (finished = true));
+      // A connection queued on a worker's listen socket as it closes is reset (SO_REUSEPORT);
+      // clients reconnect, and the next attempt reaches a serving worker.
       let connects = 0;
       for (let i = 0; i < 200 && !finished; i++) {
-        const client = await TestClient.connect(node.url, { token });
+        let client: TestClient | null = null;
+        for (let attempt = 1; client === null; attempt++) {
+          client = await TestClient.connect(node.url, { token }).catch((error: unknown) => {
+            if (attempt === 3) throw error;
+            return null;
+          });
+        }
         connects++;
         await client.close();
       }
