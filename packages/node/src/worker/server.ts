@@ -132,7 +132,11 @@ export class WorkerServer {
         handleUpgrade(this.ctx, this.authenticator, this.pending, () => this.draining, res, req, context),
       open: (ws) => this.onOpen(ws as unknown as SessionSocket),
       message: (ws, message, isBinary) => this.onMessage(ws.getUserData().session, message, isBinary),
-      close: (ws) => this.onClose(ws.getUserData().session),
+      close: (ws, code) => {
+        const session = ws.getUserData().session;
+        this.ctx.logger.debug({ connection_id: session.connectionId, code, reason: session.closeReason }, 'connection closed');
+        this.onClose(session);
+      },
     });
     registerHttpApi(app, this.ctx);
     app.any('/*', (res) => {
