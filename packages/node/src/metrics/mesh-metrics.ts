@@ -1,5 +1,6 @@
 import type { MeshMember, MeshStats } from '@wse/mesh';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { gauge, monotonic } from './worker-metrics.js';
 
 /**
  * The mesh member's counters as Prometheus metrics (names in DESIGN.md, observability). The member
@@ -23,10 +24,10 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
   gauge(registers, 'wse_mesh_full_links', 'Links above their outbound high-water mark', () => stats().fullLinks);
   gauge(registers, 'wse_mesh_outbound_bytes', 'Bytes queued on mesh links, unwritten', () => stats().links.reduce((sum, link) => sum + link.queuedBytes, 0));
   gauge(registers, 'wse_mesh_credits_outstanding', 'PUBLISH frames sent and not yet credited', () => stats().creditsOutstanding);
-  total(registers, 'wse_mesh_reconnects_total', 'Mesh reconnect attempts', () => stats().reconnects);
-  total(registers, 'wse_cluster_auth_failures_total', 'Mesh HELLOs refused for a bad or missing cluster proof', () => stats().authFailures);
-  total(registers, 'wse_mesh_bad_frames_total', 'Mesh links closed for a malformed frame', () => stats().badFrames);
-  total(registers, 'wse_mesh_dead_letters_total', 'Frames recorded in the dead-letter ring', () => stats().deadLetterTotal);
+  monotonic(registers, 'wse_mesh_reconnects_total', 'Mesh reconnect attempts', () => stats().reconnects);
+  monotonic(registers, 'wse_cluster_auth_failures_total', 'Mesh HELLOs refused for a bad or missing cluster proof', () => stats().authFailures);
+  monotonic(registers, 'wse_mesh_bad_frames_total', 'Mesh links closed for a malformed frame', () => stats().badFrames);
+  monotonic(registers, 'wse_mesh_dead_letters_total', 'Frames recorded in the dead-letter ring', () => stats().deadLetterTotal);
 
   new Counter({
     name: 'wse_mesh_drops_total',
@@ -79,11 +80,3 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
 }
 
 type Traffic = MeshStats['nodes'][string];
-
-function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
-  new Gauge({ name, help, registers, collect() { this.set(read()); } });
-}
-
-function total(registers: Registry[], name: string, help: string, read: () => number): void {
-  new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
-}

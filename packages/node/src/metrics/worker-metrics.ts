@@ -85,11 +85,12 @@ export class WorkerMetrics {
   }
 }
 
-function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
+/** A gauge whose value is read at scrape time. */
+export function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
   new Gauge({ name, help, registers, collect() { this.set(read()); } });
 }
 
 /** A counter whose value lives in a plain number (read at scrape time). */
-function monotonic(registers: Registry[], name: string, help: string, read: () => number): void {
+export function monotonic(registers: Registry[], name: string, help: string, read: () => number): void {
   new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
 }
