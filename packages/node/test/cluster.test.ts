@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { TestClient } from './client.js';
-import { api, getText, makeToken, startCluster, type ClusterNode } from './harness.js';
+import { api, getText, makeToken, metricValue, startCluster, type ClusterNode } from './harness.js';
 
 /** Counts one topic's publications without keeping them: order hash, offsets, payload ids. */
 class CountingSubscriber {
@@ -151,6 +151,9 @@ describe('a node that stops (issue: cluster, test 4)', () => {
       const leaving = await TestClient.connect(nodes[0]!.url, { token });
       const staying = await TestClient.connect(nodes[1]!.url, { token });
       await staying.subscribe(['after']);
+      const meshMetrics = (await getText(nodes[1]!.metricsPort, '/metrics')).body;
+      assert.equal(metricValue(meshMetrics, 'wse_cluster_peers'), 1);
+      assert.ok(metricValue(meshMetrics, 'wse_mesh_frames_total', { direction: 'in', peer_node: 'n0' }) > 0);
       const stoppedAt = Date.now();
       const code = await nodes[0]!.stop('SIGTERM');
       assert.equal(code, 0);
