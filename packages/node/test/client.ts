@@ -99,6 +99,15 @@ export class TestClient {
     return reply.json as Record<string, any>;
   }
 
+  /** Stops reading the socket, as a client that falls behind would; the server's writes pile up. */
+  pauseReading(): void {
+    socketOf(this.ws).pause();
+  }
+
+  resumeReading(): void {
+    socketOf(this.ws).resume();
+  }
+
   close(code = 1000): Promise<{ code: number; reason: string }> {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code);
     return this.closed;
@@ -113,6 +122,11 @@ export class TestClient {
       this.frames.push(frame);
     }
   }
+}
+
+/** The `ws` library keeps its net.Socket in a private field. */
+function socketOf(ws: WebSocket): { pause(): void; resume(): void } {
+  return (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
 }
 
 /** Decodes a frame as the clients do: `C:` zlib, `M:` msgpack, else JSON text. */

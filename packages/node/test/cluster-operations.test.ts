@@ -68,8 +68,7 @@ describe('operations (issue: cluster, tests 5 and 6)', () => {
         return client;
       }));
       // The readers stop reading until the subscribers' node paces its intake, then catch up.
-      const sockets = readers.map((r) => (r.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket);
-      sockets.forEach((s) => s.pause());
+      readers.forEach((r) => r.pauseReading());
       const receiving = readers.map((r) => r.publications(topic, count, 120_000));
       const publisher = await TestClient.connect(nodes[0]!.url, { token: await makeToken({ sub: 'fast' }) });
       let sent = 0;
@@ -106,7 +105,7 @@ describe('operations (issue: cluster, tests 5 and 6)', () => {
       }
       assert.ok(paced, 'the subscribers’ node paces its intake while its clients do not read');
       assert.ok(acked < count, `the publisher is held back (${acked} of ${count} acked)`);
-      sockets.forEach((s) => s.resume());
+      readers.forEach((r) => r.resumeReading());
       await allAcked;
       for (const received of await Promise.all(receiving)) {
         assert.deepEqual(received.map((m) => m['o']), Array.from({ length: count }, (_, i) => i));

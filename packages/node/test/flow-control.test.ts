@@ -15,14 +15,6 @@ async function publishLarge(node: NodeProcess, topic: string, count: number): Pr
   return statuses;
 }
 
-function pause(client: TestClient): void {
-  (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-}
-
-function resume(client: TestClient): void {
-  (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-}
-
 describe('rate limit (PROTOCOL.md §12)', () => {
   let node: NodeProcess;
   before(async () => {
@@ -63,13 +55,13 @@ describe('slow consumers and pacing (PROTOCOL.md §6, DESIGN.md flow control)', 
     const good = await TestClient.connect(node.url, { token: await makeToken({ sub: 'good' }) });
     await slow.subscribe(['firehose']);
     await good.subscribe(['firehose']);
-    pause(slow);
+    slow.pauseReading();
     const count = 240;
     const receiving = good.publications('firehose', count, 60_000);
     await publishLarge(node, 'firehose', count);
     const received = await receiving;
     assert.deepEqual(received.map((m) => m['o']), Array.from({ length: count }, (_, i) => i), 'no gap for the reading client');
-    resume(slow);
+    slow.resumeReading();
     const { code, reason } = await slow.closed;
     assert.equal(code, 4008);
     assert.equal(reason, 'slow consumer');
@@ -93,7 +85,7 @@ describe('publisher pacing (DESIGN.md flow control, PROTOCOL.md §19)', () => {
   test('while subscribers as a whole fall behind, the HTTP API answers 429; after they catch up, 200 — and nothing is lost', async () => {
     const clients = await Promise.all([1, 2, 3].map(async (n) => TestClient.connect(node.url, { token: await makeToken({ sub: `r${n}` }) })));
     for (const client of clients) await client.subscribe(['paced']);
-    for (const client of clients) pause(client);
+    for (const client of clients) client.pauseReading();
     let accepted = 0;
     let throttled: { status: number; retryAfter: string | null } | null = null;
     for (let attempt = 0; attempt < 100 && throttled === null; attempt++) {
@@ -107,7 +99,7 @@ describe('publisher pacing (DESIGN.md flow control, PROTOCOL.md §19)', () => {
     const health = JSON.parse((await getText(node.metricsPort, '/health')).body);
     assert.equal(health.queues.paced, true);
     const receiving = clients.map((client) => client.publications('paced', accepted, 60_000));
-    for (const client of clients) resume(client);
+    for (const client of clients) client.resumeReading();
     for (const received of await Promise.all(receiving)) {
       assert.deepEqual(received.map((m) => m['o']), Array.from({ length: accepted }, (_, i) => i));
     }

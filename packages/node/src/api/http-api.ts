@@ -1,3 +1,4 @@
+import { isRecord } from '../json-object.js';
 import { timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
@@ -197,13 +198,9 @@ function parseObject(bytes: Buffer): Record<string, unknown> | null {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function constantTimeEqual(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
-

@@ -1,3 +1,4 @@
+import { isRecord } from '../json-object.js';
 import { isoNow } from '../protocol/clock.js';
 import { errorFrame, pongFrame, rateLimitedFrame, rateLimitWarningFrame } from '../protocol/control-frames.js';
 import { E2ECipher } from '../protocol/e2e.js';
@@ -52,7 +53,7 @@ function answerPing(session: Session, p: Record<string, unknown>): void {
 function answerHello(ctx: WorkerContext, session: Session, p: Record<string, unknown>): void {
   let serverPublicKey: string | undefined;
   const features = p['features'];
-  const wantsEncryption = typeof features === 'object' && features !== null && (features as Record<string, unknown>)['encryption'] === true;
+  const wantsEncryption = isRecord(features) && features['encryption'] === true;
   const clientKey = p['encryption_public_key'];
   if (wantsEncryption && typeof clientKey === 'string' && !session.keyExchangeDone) {
     session.keyExchangeDone = true;
@@ -154,12 +155,12 @@ function processBatch(ctx: WorkerContext, session: Session, p: Record<string, un
   const messages = p['messages'];
   if (!Array.isArray(messages)) return;
   for (const inner of messages.slice(0, MAX_BATCH)) {
-    if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) continue;
-    const raw = inner as Record<string, unknown>;
+    if (!isRecord(inner)) continue;
+    const raw = inner;
     const t = raw['t'] ?? raw['type'];
     if (typeof t !== 'string') continue;
     const payload = raw['p'] ?? raw['payload'];
-    const p = typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
+    const p = isRecord(payload) ? payload : {};
     const cid = typeof raw['cid'] === 'string' ? raw['cid'] : undefined;
     handleClientMessage(ctx, session, { t, p, raw, ...(cid === undefined ? {} : { cid }) }, 1);
   }

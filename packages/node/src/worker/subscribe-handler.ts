@@ -1,3 +1,4 @@
+import { isRecord } from '../json-object.js';
 import { errorFrame } from '../protocol/control-frames.js';
 import { recoveryEntry, subscribeReply, unsubscribeReply, type RecoveryEntry } from '../protocol/events.js';
 import { isGlob } from '../topics/glob.js';
@@ -96,8 +97,4 @@ function unsubscribe(ctx: WorkerContext, session: Session, topics: unknown[]): v
 export function leavePresence(ctx: WorkerContext, session: Session, topic: string): void {
   ctx.presence.localLeave(topic, session.userId, session.connectionId);
   ctx.metrics.counts.presenceMembers = ctx.presence.tracker.members;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
