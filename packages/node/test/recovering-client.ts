@@ -10,6 +10,8 @@ export class RecoveringSubscriber {
   readonly delivered: unknown[] = [];
   /** Epoch of each delivered payload. */
   readonly epochs: string[] = [];
+  /** Offset of each delivered payload. */
+  readonly offsets: number[] = [];
   readonly closeCodes: number[] = [];
   /** Connections lost after the first delivery (mid-stream), as [close code, deliveries so far]. */
   readonly lostMidStream: Array<[number, number]> = [];
@@ -90,6 +92,7 @@ export class RecoveringSubscriber {
     if (position === null || position.epoch !== epoch || offset === position.offset + 1) {
       this.position = { epoch, offset };
       this.delivered.push(message['p']);
+      this.offsets.push(offset);
       this.epochs.push(epoch);
       return;
     }
