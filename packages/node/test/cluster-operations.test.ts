@@ -42,8 +42,13 @@ describe('operations (issue: cluster, tests 5 and 6)', () => {
         found = [...new Set(found)];
       }
       assert.deepEqual(found.sort(), ['connections:n0', 'connections:n1', 'sent:n0', 'sent:n1']);
-      const connections = await prometheusQuery(port, 'sum by (node) (wse_connections)');
-      assert.deepEqual(connections.map((s) => s.value[1]), ['1', '1']);
+      // A node may have been scraped before its client connected: wait for a scrape after it.
+      let connections: string[] = [];
+      for (let attempt = 0; attempt < 50 && connections.join() !== '1,1'; attempt++) {
+        connections = (await prometheusQuery(port, 'sum by (node) (wse_connections)')).map((s) => s.value[1]);
+        if (connections.join() !== '1,1') await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.deepEqual(connections, ['1', '1']);
       await Promise.all(clients.map((client) => client.close()));
     } finally {
       if (prometheus !== null && prometheus.exitCode === null && prometheus.signalCode === null) {
