@@ -68,14 +68,12 @@ describe('operations (issue: cluster, tests 5 and 6)', () => {
       const count = 1500;
       const pad = 'p'.repeat(10_000);
       const readers = await Promise.all(Array.from({ length: 4 }, async (_, i) => {
-        const client = await TestClient.connect(nodes[1 - (i % 2)]!.url, { token: await makeToken() });
-        await client.subscribe([topic]);
-        return client;
+        return TestClient.connectSubscribed(nodes[1 - (i % 2)]!.url, await makeToken(), [topic]);
       }));
       // The readers stop reading until the subscribers' node paces its intake, then catch up.
       readers.forEach((r) => r.pauseReading());
       const receiving = readers.map((r) => r.publications(topic, count, 120_000));
-      const publisher = await TestClient.connect(nodes[0]!.url, { token: await makeToken({ sub: 'fast' }) });
+      const publisher = await TestClient.connectSubscribed(nodes[0]!.url, await makeToken({ sub: 'fast' }), ['firehose:acks']);
       let sent = 0;
       let acked = 0;
       let peakRss = 0;
