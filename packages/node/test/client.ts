@@ -49,23 +49,11 @@ export class TestClient {
     return client;
   }
 
-  /**
-   * Connects and subscribes, trying again (up to 3 times) if the connection fails, as a real client
-   * would. Used where the test is about delivery, not the handshake; see the known cluster issue of
-   * fresh connections dropped with 1006 on multi-worker nodes.
-   */
+  /** Connects and subscribes to `topics`. */
   static async connectSubscribed(url: string, token: string, topics: string[]): Promise<TestClient> {
-    for (let attempt = 1; ; attempt++) {
-      let client: TestClient | null = null;
-      try {
-        client = await TestClient.connect(url, { token });
-        await client.subscribe(topics);
-        return client;
-      } catch (error) {
-        client?.ws.terminate();
-        if (attempt === 3) throw error;
-      }
-    }
+    const client = await TestClient.connect(url, { token });
+    await client.subscribe(topics);
+    return client;
   }
 
   /** Takes the first frame (queued or future) that matches; rejects after the timeout. */

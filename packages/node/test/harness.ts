@@ -57,12 +57,16 @@ export interface NodeProcess {
  * Starts a real `wse start` process on free loopback ports and resolves once it logged "wse ready".
  * On failure the collected output is in the error, so a broken start shows why.
  */
+/** Flags that name a key source of their own: the node then starts without the test secret. */
+const OWN_KEY_SOURCES = ['--jwt-jwks-url', '--jwt-public-key', '--no-auth'];
+
 export async function startNode(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
   const args = [
     WSE_BIN, 'start', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort),
-    '--workers', '1', '--jwt-secret', TEST_SECRET, '--api-key', TEST_API_KEY, '--log-level', 'info', ...extraArgs,
+    '--workers', '1', ...(extraArgs.some((a) => OWN_KEY_SOURCES.includes(a)) ? [] : ['--jwt-secret', TEST_SECRET]),
+    '--api-key', TEST_API_KEY, '--log-level', 'info', ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const logs: string[] = [];

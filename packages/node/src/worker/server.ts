@@ -20,9 +20,9 @@ import { LocalRouter, MeshRouter, type PublicationRouter } from './router.js';
 import { createMeshMember, isClustered } from './mesh-member.js';
 import { PresenceSync } from '../presence/presence-sync.js';
 import { registerMeshMetrics } from '../metrics/mesh-metrics.js';
-import { CloseCode, type Session, type SessionRef, type SessionSocket } from './session.js';
+import { CloseCode, type Session, type SessionSocket, type SocketState } from './session.js';
 import { leavePresence } from './subscribe-handler.js';
-import { handleUpgrade, PendingUpgrades } from './upgrade.js';
+import { Handshakes } from './upgrade.js';
 
 const RECOVERY_SWEEP_MS = 30_000;
 const CLOSE_LINGER_MS = 250;
@@ -30,24 +30,24 @@ const BACKLOG_SAMPLE_MS = 100;
 /** Publications waiting while the worker paces publishers, summed over all sources. */
 const MAX_QUEUED_PUBLISH_BYTES = 64 * 1024 * 1024;
 
-type SocketRef = SessionRef & { auth: AuthResult };
-
 /**
  * One worker: a uWebSockets.js app on the client port serving `/wse` and `/api/*`, with its
  * subscriptions, recovery rings and fan-out (DESIGN.md, process model).
  */
 export class WorkerServer {
   readonly ctx: WorkerContext;
-  private readonly authenticator: Authenticator;
-  private readonly pending = new PendingUpgrades();
+  private readonly handshakes: Handshakes;
   private listenSocket: us_listen_socket | null = null;
   private draining = false;
   private whenEmpty: (() => void) | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
 
-  private constructor(ctx: WorkerContext, authenticator: Authenticator) {
+  private constructor(
+    ctx: WorkerContext,
+    private readonly authenticator: Authenticator,
+  ) {
     this.ctx = ctx;
-    this.authenticator = authenticator;
+    this.handshakes = new Handshakes(ctx, authenticator, (ws, session, auth) => this.onReady(ws, session, auth));
   }
 
   static async start(config: WseConfig, logger: Logger, workerIndex = 0): Promise<WorkerServer> {
@@ -117,7 +117,7 @@ export class WorkerServer {
 
   private mount(app: TemplatedApp): void {
     const { config } = this.ctx;
-    app.ws<SocketRef>('/wse', {
+    app.ws<SocketState>('/wse', {
       compression: uWS.DISABLED,
       // Frames a little over the limit get MESSAGE_TOO_LARGE and 1009; uWS drops far larger ones.
       maxPayloadLength: config.limits.maxMessageSize * 2,
@@ -128,12 +128,19 @@ export class WorkerServer {
       // with 4008 before this is reached.
       maxBackpressure: config.limits.maxOutboundQueueBytes,
       closeOnBackpressureLimit: 1,
-      upgrade: (res, req, context) =>
-        handleUpgrade(this.ctx, this.authenticator, this.pending, () => this.draining, res, req, context),
-      open: (ws) => this.onOpen(ws as unknown as SessionSocket),
-      message: (ws, message, isBinary) => this.onMessage(ws.getUserData().session, message, isBinary),
+      upgrade: (res, req, context) => this.handshakes.upgrade(res, req, context, this.draining),
+      open: (ws) => this.handshakes.open(ws),
+      message: (ws, message, isBinary) => {
+        const session = ws.getUserData().session;
+        if (session !== null) this.onMessage(session, message, isBinary);
+        else this.handshakes.hold(ws, message, isBinary);
+      },
       close: (ws, code) => {
         const session = ws.getUserData().session;
+        if (session === null) {
+          this.handshakes.closed(ws);
+          return;
+        }
         this.ctx.logger.debug({ connection_id: session.connectionId, code, reason: session.closeReason }, 'connection closed');
         this.onClose(session);
       },
@@ -169,15 +176,13 @@ export class WorkerServer {
     this.ctx.backlog.start();
   }
 
-  private onOpen(ws: SessionSocket): void {
-    const ref = ws.getUserData() as SocketRef;
-    const session = ref.session;
-    session.ws = ws;
+  /** The token is verified: the session starts, or the socket gets §2's failure sequence. */
+  private onReady(ws: SessionSocket, session: Session, auth: AuthResult): void {
     const { metrics } = this.ctx;
-    if (!ref.auth.ok) {
+    if (!auth.ok) {
       // PROTOCOL.md §2: one error frame, then close 4401; no state is created.
-      metrics.authFailures.inc({ reason: ref.auth.reason });
-      ws.send(errorFrame(ref.auth.code, ref.auth.message), false);
+      metrics.authFailures.inc({ reason: auth.reason });
+      ws.send(errorFrame(auth.code, auth.message), false);
       session.end(CloseCode.authFailed, 'auth', 'Authentication failed');
       return;
     }
@@ -186,6 +191,7 @@ export class WorkerServer {
     metrics.connectionsTotal.inc();
     // §5: server_ready is the first frame, before any publication can reach the connection.
     session.sendText(serverReadyFrame({ connectionId: session.connectionId, userId: session.userId, now: isoNow() }));
+    for (const early of ws.getUserData().early.splice(0)) this.onMessage(session, early.data, early.isBinary);
   }
 
   private onMessage(session: Session, message: ArrayBuffer, isBinary: boolean): void {
@@ -254,6 +260,7 @@ export class WorkerServer {
       this.whenEmpty = resolve;
       if (this.ctx.sessions.size === 0) resolve();
     });
+    this.handshakes.closeAll(CloseCode.drain, 'drain');
     for (const session of this.ctx.sessions) session.end(CloseCode.drain, 'drain');
     await within(allClosed, timeoutMs);
     for (const session of this.ctx.sessions) session.abort('drain');

@@ -18,12 +18,25 @@ export const CloseCode = {
 /** Why a session ended, for metrics and logs. */
 export type CloseReason = 'client' | 'idle' | 'slow_consumer' | 'drain' | 'auth' | 'too_large' | 'api' | 'capacity';
 
-/** uWS copies the user data object's own properties at upgrade, so it carries a reference. */
-export interface SessionRef {
-  session: Session;
+/** What authentication needs from the upgrade request (PROTOCOL.md §1–§2). */
+export interface Handshake {
+  cookie: string;
+  authorization: string;
+  msgpack: boolean;
 }
 
-export type SessionSocket = WebSocket<SessionRef>;
+/**
+ * A `/wse` socket's user data: the handshake until its token is verified, then its session.
+ * uWS copies the object's own properties at upgrade, so it carries references.
+ */
+export interface SocketState {
+  session: Session | null;
+  handshake: Handshake | null;
+  /** Messages that arrived before the session existed, replayed in order once it does. */
+  early: Array<{ data: ArrayBuffer; isBinary: boolean }>;
+}
+
+export type SessionSocket = WebSocket<SocketState>;
 
 /** The state of one WebSocket connection, reached from `ws.getUserData().session`. */
 export class Session {

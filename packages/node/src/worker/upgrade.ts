@@ -4,71 +4,124 @@ import { uuidv7 } from '../protocol/clock.js';
 import { TokenBucket } from '../protocol/rate-limiter.js';
 import { TopicAcl } from '../topics/acl.js';
 import type { WorkerContext } from './context.js';
-import { Session, type SessionRef } from './session.js';
+import { Session, type SessionSocket, type SocketState } from './session.js';
 
-/** Sockets in the pre-upgrade phase, e.g. waiting for a JWKS fetch (PROTOCOL.md §1). */
-export class PendingUpgrades {
-  count = 0;
-}
+/** Messages a client may send before its `server_ready`; clients wait for it (PROTOCOL.md §1). */
+const MAX_EARLY_MESSAGES = 32;
+
+/** Called once a socket's authentication has settled and its session exists. */
+export type SessionReady = (ws: SessionSocket, session: Session, auth: AuthResult) => void;
 
 /**
- * PROTOCOL.md §1–§2: capacity and drain checks before anything else, then the token is verified
- * before the upgrade completes. A failed authentication still upgrades (a browser cannot read an
- * HTTP status); the open handler then sends the error frame and closes 4401.
+ * The handshake of a `/wse` socket (PROTOCOL.md §1–§2): capacity and drain checks, the 101, then
+ * the token check. The upgrade is synchronous, inside uWS's own request callback, and the token is
+ * verified after it: §2 reports a bad token after the 101 anyway. An upgrade completed later, from a
+ * promise, needs `res.cork()`, and uWS 20.30's cork can mistake the new WebSocket for the old
+ * HttpResponse when the allocator hands back the same address — it then shuts the socket down, a
+ * random 1006 for a few connections in every burst.
+ *
+ * Sockets still authenticating are bounded by --max-pending-upgrades and --upgrade-timeout.
  */
-export function handleUpgrade(
-  ctx: WorkerContext,
-  authenticator: Authenticator,
-  pending: PendingUpgrades,
-  isDraining: () => boolean,
-  res: HttpResponse,
-  req: HttpRequest,
-  context: us_socket_context_t,
-): void {
-  const limits = ctx.config.limits;
-  const rejection = isDraining()
-    ? 'draining'
-    : ctx.metrics.counts.connectionsOpen + pending.count >= limits.maxConnections
-      ? 'capacity'
-      : pending.count >= limits.maxPendingUpgrades
-        ? 'pending_upgrades'
-        : null;
-  if (rejection !== null) {
-    ctx.metrics.connectionsRejected.inc({ reason: rejection });
-    res.close();
-    return;
+export class Handshakes {
+  private readonly authenticating = new Set<SessionSocket>();
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly authenticator: Authenticator,
+    private readonly onReady: SessionReady,
+  ) {}
+
+  get pending(): number {
+    return this.authenticating.size;
   }
-  const key = req.getHeader('sec-websocket-key');
-  const cookie = req.getHeader('cookie');
-  const authorization = req.getHeader('authorization');
-  // The original reads only `format=msgpack`, as a substring of the raw query (§1).
-  const msgpack = req.getQuery()?.includes('format=msgpack') ?? false;
 
-  let aborted = false;
-  res.onAborted(() => {
-    aborted = true;
-  });
-  pending.count++;
-  const deadline = setTimeout(() => {
-    if (aborted) return;
-    aborted = true;
-    ctx.metrics.connectionsRejected.inc({ reason: 'upgrade_timeout' });
-    res.close();
-  }, limits.upgradeTimeoutMs);
-
-  authenticator.authenticate(cookie, authorization).then(
-    (auth) => complete(auth),
-    // authenticate() answers every bad token itself; a rejection here is a bug, and fails closed.
-    () => complete(authFailure('malformed')),
-  );
-
-  function complete(auth: AuthResult): void {
-    pending.count--;
-    clearTimeout(deadline);
-    if (aborted) return;
-    const ref: SessionRef & { auth: AuthResult } = { session: createSession(ctx, auth, msgpack), auth };
+  upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, draining: boolean): void {
+    const rejection = this.rejection(draining);
+    if (rejection !== null) {
+      this.ctx.metrics.connectionsRejected.inc({ reason: rejection });
+      res.close();
+      return;
+    }
+    const state: SocketState = {
+      session: null,
+      handshake: {
+        cookie: req.getHeader('cookie'),
+        authorization: req.getHeader('authorization'),
+        // The original reads only `format=msgpack`, as a substring of the raw query (§1).
+        msgpack: req.getQuery()?.includes('format=msgpack') ?? false,
+      },
+      early: [],
+    };
     // No subprotocol and no extensions: permessage-deflate must not be accepted (§1).
-    res.cork(() => res.upgrade(ref, key, '', '', context));
+    res.upgrade(state, req.getHeader('sec-websocket-key'), '', '', context);
+  }
+
+  /** The socket is open: verify its token; the session starts when that settles. */
+  open(ws: SessionSocket): void {
+    const state = ws.getUserData();
+    const handshake = state.handshake;
+    if (handshake === null) return;
+    this.authenticating.add(ws);
+    const deadline = setTimeout(() => this.timeOut(ws), this.ctx.config.limits.upgradeTimeoutMs);
+    const settle = (auth: AuthResult): void => {
+      clearTimeout(deadline);
+      if (!this.authenticating.delete(ws)) return;
+      state.handshake = null;
+      const session = createSession(this.ctx, auth, handshake.msgpack);
+      session.ws = ws;
+      state.session = session;
+      ws.cork(() => this.onReady(ws, session, auth));
+    };
+    this.authenticator.authenticate(handshake.cookie, handshake.authorization).then(
+      settle,
+      // authenticate() answers every bad token itself; a rejection here is a bug, and fails closed.
+      () => settle(authFailure('malformed')),
+    );
+  }
+
+  /**
+   * A message before the session exists waits for it, in order. Returns false when the client
+   * overran the bound; the socket is then closed without a status, like one over capacity (§1).
+   */
+  hold(ws: SessionSocket, message: ArrayBuffer, isBinary: boolean): boolean {
+    const state = ws.getUserData();
+    if (state.early.length >= MAX_EARLY_MESSAGES) {
+      this.ctx.metrics.inboundDropped.inc({ reason: 'before_ready' });
+      this.abandon(ws, 'early_messages');
+      return false;
+    }
+    state.early.push({ data: message.slice(0), isBinary });
+    return true;
+  }
+
+  /** The socket closed before its authentication settled. */
+  closed(ws: SessionSocket): void {
+    this.authenticating.delete(ws);
+  }
+
+  /** Drain: sockets still authenticating get the drain close code too. */
+  closeAll(code: number, reason: string): void {
+    for (const ws of this.authenticating) ws.end(code, reason);
+    this.authenticating.clear();
+  }
+
+  private rejection(draining: boolean): string | null {
+    const limits = this.ctx.config.limits;
+    if (draining) return 'draining';
+    if (this.ctx.metrics.counts.connectionsOpen + this.pending >= limits.maxConnections) return 'capacity';
+    if (this.pending >= limits.maxPendingUpgrades) return 'pending_upgrades';
+    return null;
+  }
+
+  private timeOut(ws: SessionSocket): void {
+    if (this.authenticating.has(ws)) this.abandon(ws, 'upgrade_timeout');
+  }
+
+  private abandon(ws: SessionSocket, reason: string): void {
+    this.authenticating.delete(ws);
+    ws.getUserData().handshake = null;
+    this.ctx.metrics.connectionsRejected.inc({ reason });
+    ws.end();
   }
 }
 
