@@ -23,11 +23,12 @@ const packr = new Packr({ useRecords: false, variableMapSize: true });
  * The binary frame body for one connection: `E:` JSON when encrypted (never msgpack or compressed,
  * §13), `M:` msgpack on `format=msgpack` connections, else JSON bytes or `C:` zlib level 1 (`78 01`).
  */
-export function encodeEvent(event: object, conn: OutboundConnection): Uint8Array {
+export function encodeEvent(event: object, conn: OutboundConnection): Uint8Array | string {
   if (conn.cipher !== null) return conn.cipher.encrypt(Buffer.from(JSON.stringify(event)));
   if (conn.msgpack) return withPrefix(M_PREFIX, packr.pack(toMsgpackValue(event)));
-  const json = Buffer.from(JSON.stringify(event));
-  if (json.length <= conn.compressionThreshold) return json;
+  const json = JSON.stringify(event);
+  // The common case stays a string: uWS encodes it while sending, with no Buffer in between.
+  if (json.length * 3 <= conn.compressionThreshold || Buffer.byteLength(json) <= conn.compressionThreshold) return json;
   return withPrefix(C_PREFIX, deflateSync(json, { level: 1 }));
 }
 

@@ -42,9 +42,16 @@ function firstNonSpace(bytes: Uint8Array, from: number): number {
   return -1;
 }
 
-/** PROTOCOL.md §4 `e`: a u32 as exactly 8 lowercase hex digits. */
+let lastEpoch = -1;
+let lastEpochHex = '';
+
+/** PROTOCOL.md §4 `e`: a u32 as exactly 8 lowercase hex digits. Runs per message; epochs rarely change. */
 export function epochHex(epoch: number): string {
-  return (epoch >>> 0).toString(16).padStart(8, '0');
+  if (epoch !== lastEpoch) {
+    lastEpoch = epoch;
+    lastEpochHex = (epoch >>> 0).toString(16).padStart(8, '0');
+  }
+  return lastEpochHex;
 }
 
 const EPOCH_HEX = /^[0-9a-fA-F]{8}$/;
