@@ -26,6 +26,10 @@ describe('/metrics and /health on the metrics port (DESIGN.md, observability)', 
     assert.equal(metricValue(text, 'wse_topics'), 1);
     assert.equal(metricValue(text, 'wse_subscriptions'), 3);
     assert.match(text, /wse_connections\{node="[^"]+",worker="0"\} 4/);
+    // Per-worker process figures, for the operator who asks which worker is busy.
+    assert.ok(metricValue(text, 'process_cpu_seconds_total', { worker: '0' }) > 0);
+    assert.ok(metricValue(text, 'process_resident_memory_bytes', { worker: '0' }) > 10_000_000);
+    assert.ok(metricValue(text, 'nodejs_eventloop_lag_max_seconds', { worker: '0' }) >= 0);
     await Promise.all([...subscribers, publisher].map((c) => c.close()));
   });
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.js';
 
 /**
  * The worker's Prometheus metrics. Hot paths bump plain numbers in `counts`; prom-client objects
@@ -82,6 +83,7 @@ export class WorkerMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
+    registerProcessMetrics(registers);
   }
 }
 
