@@ -130,6 +130,45 @@ describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () =>
     }
     await Promise.all(subscribers.map((s) => new Promise((resolve) => (s.ws.once('close', resolve), s.ws.close()))));
   });
+
+  test('presence is one view: a user connected through both nodes joins once, stays while any connection does, leaves once', async () => {
+    const topic = 'cluster:lobby';
+    const watcher = await TestClient.connectSubscribed(nodes[1]!.url, await makeToken({ sub: 'watcher' }), [topic]);
+    const token = await makeToken({ sub: 'erin' });
+    const erin: TestClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const connection = await TestClient.connect(nodes[i % 2]!.url, { token });
+      await connection.subscribe([topic], { presence: { status: 'online' } });
+      erin.push(connection);
+    }
+    assert.equal((await watcher.nextOfType('presence_join')).json!['p']['user_id'], 'erin');
+    await presentEverywhere(topic, ['erin']);
+
+    for (const connection of erin.slice(0, 3)) await connection.close();
+    // A leave would spread in milliseconds; the remaining connection must keep erin present.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await presentEverywhere(topic, ['erin']);
+    await erin[3]!.close();
+    assert.equal((await watcher.nextOfType('presence_leave')).json!['p']['user_id'], 'erin');
+    await presentEverywhere(topic, []);
+    const seen = (t: string) => watcher.frames.filter((f) => f.json?.['t'] === t && f.json['p']['user_id'] === 'erin').length;
+    assert.equal(seen('presence_join'), 0, 'one join in all');
+    assert.equal(seen('presence_leave'), 0, 'one leave in all');
+    await watcher.close();
+  });
+
+  /** Polls both nodes' /api/presence (any worker answers) until each lists exactly `users`. */
+  async function presentEverywhere(topic: string, users: string[]): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const answers = await Promise.all(
+        [...nodes, ...nodes].map(async (node) => Object.keys((await api(node.port, `/api/presence?topic=${encodeURIComponent(topic)}`)).json.members).sort()),
+      );
+      if (answers.every((members) => JSON.stringify(members) === JSON.stringify(users))) return;
+      if (Date.now() > deadline) assert.fail(`presence answers ${JSON.stringify(answers)}, want ${JSON.stringify(users)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 });
 
 describe('a node that stops (issue: cluster, test 4)', () => {

@@ -17,10 +17,14 @@ export class PresenceSync {
   localJoin(topic: string, userId: string, connectionId: string, data: unknown): void {
     if (JSON.stringify(data).length > this.maxDataBytes) return;
     const now = Date.now();
+    const firstLocal = !this.tracker.hasLocal(topic, userId);
     const change = this.tracker.join(topic, userId, connectionId, data, now);
-    if (change === 'full' || change === null) return;
-    this.broadcast(change, topic, userId, data);
-    this.member?.presenceLocal(topic, userId, change, data, now);
+    if (change === 'full') return;
+    if (change !== null) this.broadcast(change, topic, userId, data);
+    // MESH.md §10: a first local join is announced even when the user is already present through
+    // a peer; otherwise peers would drop the user with that peer's leave.
+    if (firstLocal) this.member?.presenceLocal(topic, userId, 'join', data, now);
+    else if (change === 'update') this.member?.presenceLocal(topic, userId, 'update', data, now);
   }
 
   localLeave(topic: string, userId: string, connectionId: string): void {
