@@ -5,6 +5,7 @@ import { BenchError } from '../errors.js';
 import { runFanout, type CompareKind, type ServerKind } from '../fanout/fanout.js';
 import { parseSplit } from '../fanout/split.js';
 import { fanoutFailed, formatMarkdown, formatTable } from '../fanout/report.js';
+import type { LoadClientKind } from '../load/load-client.js';
 
 interface Args {
   server: string;
@@ -20,6 +21,8 @@ interface Args {
   warmup: number;
   runs: number;
   'client-procs': number;
+  client: string;
+  'client-threads': number;
   batch: number;
   window: number;
   'message-bytes': number;
@@ -55,6 +58,8 @@ export const fanoutCommand: CommandModule<object, Args> = {
       .option('warmup', { type: 'number', default: 2, describe: 'seconds published before measuring' })
       .option('runs', { type: 'number', default: 3, describe: 'runs per tier and server; the median is reported' })
       .option('client-procs', { type: 'number', default: Math.max(1, Math.floor(cpus().length / 2)), describe: 'load processes' })
+      .option('client', { choices: ['node', 'native'], default: 'node', describe: 'load process kind: load-process.js, or the C client (dist/native/wse-load)' })
+      .option('client-threads', { type: 'number', default: 1, describe: 'worker threads per native load process' })
       .option('batch', { type: 'number', default: 500, describe: 'subscribers connected at once per load process' })
       .option('window', { type: 'number', default: 16, describe: 'publications in flight before waiting for acks (see README: small is fast)' })
       .option('message-bytes', { type: 'number', default: 100, describe: 'size of each publication subscribers receive' })
@@ -79,6 +84,8 @@ export const fanoutCommand: CommandModule<object, Args> = {
       durationSeconds: args.duration,
       warmupSeconds: args.warmup,
       clientProcs: args['client-procs'],
+      client: args.client as LoadClientKind,
+      clientThreads: args['client-threads'],
       batch: args.batch,
       publishWindow: args.window,
       messageBytes: args['message-bytes'],

@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchToken } from '../auth/bench-token.js';
 import { BenchError } from '../errors.js';
-import { LoadClient } from '../load/load-client.js';
+import { LoadClient, type LoadClientKind } from '../load/load-client.js';
 import { raiseFdLimit, type FdLimit } from '../sys/fd-limit.js';
 import { remoteTarget, spawnBaseline, spawnWseCluster, wseLabel, type BenchTarget } from './target.js';
 import { runTier, type TierRunResult } from './tier-run.js';
@@ -28,6 +28,10 @@ export interface FanoutOptions {
   durationSeconds: number;
   warmupSeconds: number;
   clientProcs: number;
+  /** Load process kind (default node: load-process.js; native: dist/native/wse-load). */
+  client?: LoadClientKind;
+  /** Worker threads per native load process (default 1). */
+  clientThreads?: number;
   batch: number;
   publishWindow: number;
   messageBytes: number;
@@ -80,7 +84,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
   const fdLimit = raiseFdLimit();
   progress(`open-file limit: ${fdLimit.soft} (${fdLimit.note})`);
   const targets: BenchTarget[] = [];
-  const client = LoadClient.start(options.clientProcs);
+  const client = LoadClient.start(options.clientProcs, { client: options.client ?? 'node', threads: options.clientThreads ?? 1 });
   const token = benchToken(options.jwtSecret);
   const { onProgress: _ignored, jwtSecret: _secret, ...reported } = options;
   const ratioOf = variants.length > 1 ? `${variants[0]!.label} / ${variants[1]!.label}` : null;

@@ -21,11 +21,17 @@ function header(report: FanoutReport): string {
   const o = report.options;
   return (
     `fan-out: ${o.runs} run(s) per tier (median shown), ${o.durationSeconds} s measured after ${o.warmupSeconds} s warm-up, ` +
-    `~${o.messageBytes}-byte messages, publish window ${o.publishWindow}, ${o.clientProcs} load process(es)` +
+    `~${o.messageBytes}-byte messages, publish window ${o.publishWindow}, ${loadProcesses(o)}` +
     (o.server === 'wse' && o.spawn ? `, ${o.workers} worker(s) per node` : '') + '\n' +
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GiB, node ${m.node}, ${m.platform}; ` +
     `open-file limit ${report.fdLimit.soft} (${report.fdLimit.note}); client and server share this machine`
   );
+}
+
+function loadProcesses(o: FanoutReport['options']): string {
+  return o.client === 'native'
+    ? `${o.clientProcs} native load process(es) × ${o.clientThreads ?? 1} thread(s)`
+    : `${o.clientProcs} node load process(es)`;
 }
 
 function tableRows(report: FanoutReport): string[][] {

@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from '../errors.js';
 import type { LoadCommand, LoadReply } from './ipc.js';
@@ -13,28 +14,62 @@ export interface LoadReport extends Omit<PoolReport, 'latency'> {
   latency: LatencyHistogram;
 }
 
+/** Which load process runs the subscribers: load-process.js, or native/wse-load.c built by build:native. */
+export type LoadClientKind = 'node' | 'native';
+
+export interface LoadClientOptions {
+  client?: LoadClientKind;
+  /** Worker threads per native load process (each with its own epoll and share of subscribers). */
+  threads?: number;
+  /** The native binary; defaults to this package's dist/native/wse-load. */
+  nativeBin?: string;
+}
+
 const LOAD_PROCESS = fileURLToPath(new URL('./load-process.js', import.meta.url));
+export const NATIVE_LOAD_BIN = fileURLToPath(new URL('../../native/wse-load', import.meta.url));
 
 /**
- * Coordinates the load processes: subscribers are spread over `processes` forked children so that
- * counting deliveries is never what limits a run.
+ * Coordinates the load processes: subscribers are spread over `processes` children so that
+ * counting deliveries is never what limits a run. Both kinds speak the commands of ipc.ts over
+ * the JSON IPC channel (the native one as line-delimited JSON on the same channel).
  */
 export class LoadClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: LoadReply) => void; reject: (e: Error) => void }>();
 
-  private constructor(private readonly children: ChildProcess[]) {
+  private constructor(
+    private readonly children: ChildProcess[],
+    readonly kind: LoadClientKind,
+    readonly threads: number,
+  ) {
     for (const child of children) {
       child.on('message', (reply: LoadReply) => this.onReply(reply));
-      child.on('exit', (code, signal) => this.onExit(code, signal));
+      child.on('exit', (code, signal) => this.onExit(`load process exited (${signal ?? code})`));
+      child.on('error', (error) => this.onExit(`load process failed: ${error.message}`));
     }
   }
 
-  static start(processes: number): LoadClient {
-    const children = Array.from({ length: Math.max(1, processes) }, () =>
-      fork(LOAD_PROCESS, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  static start(processes: number, options: LoadClientOptions = {}): LoadClient {
+    const kind = options.client ?? 'node';
+    const threads = kind === 'native' ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
+    const count = Math.max(1, processes);
+    if (kind === 'node') {
+      const children = Array.from({ length: count }, () =>
+        fork(LOAD_PROCESS, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      );
+      return new LoadClient(children, kind, threads);
+    }
+    const bin = options.nativeBin ?? NATIVE_LOAD_BIN;
+    if (!existsSync(bin)) {
+      throw new BenchError(
+        'WSE_BENCH_ERR_SPAWN',
+        `native load client not built: ${bin} is missing (run \`npm run build:native -w @wse/bench\`; it needs a C compiler, cc)`,
+      );
+    }
+    const children = Array.from({ length: count }, () =>
+      spawn(bin, ['--threads', String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' }),
     );
-    return new LoadClient(children);
+    return new LoadClient(children, kind, threads);
   }
 
   get processes(): number {
@@ -99,8 +134,8 @@ export class LoadClient {
     else waiter.reject(new BenchError('WSE_BENCH_ERR_CHILD', reply.error));
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    const error = new BenchError('WSE_BENCH_ERR_CHILD', `load process exited (${signal ?? code})`);
+  private onExit(why: string): void {
+    const error = new BenchError('WSE_BENCH_ERR_CHILD', why);
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
