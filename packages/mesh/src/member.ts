@@ -118,6 +118,7 @@ export class MeshMember implements LinkHost {
         candidateLinks: () => this.openLinks.filter((l) => l.has(Cap.SEQUENCER) && !l.peerDraining),
         linkTo: (id) => this.links.get(id),
         fanoutTargets: (topic) => this.openLinks.filter((l) => wants(l, topic)),
+        deliversLocally: () => this.onDeliver !== null,
         deliver: (topic, stamped, epoch, offset, origin) => this.deliver(topic, stamped, epoch, offset, origin),
       },
       t,

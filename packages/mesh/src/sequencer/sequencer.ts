@@ -24,7 +24,7 @@ import { CreditWindow } from '../flow/credit-window.js';
 import type { MeshLink } from '../link/mesh-link.js';
 import { bestPosition, Claim, newEpoch } from './claim.js';
 import { pickOwner } from './rendezvous.js';
-import { fitsAfterStamp, isJsonObjectText, weaveStamp } from './stamp.js';
+import { encodeStampedMsg, fitsAfterStamp, isJsonObjectText, stampedLength, weaveStamp } from './stamp.js';
 import { TopicTable, type PendingPublish, type Stamp, type TopicState } from './topic-state.js';
 
 export interface SequencerHost {
@@ -40,6 +40,8 @@ export interface SequencerHost {
   linkTo(instanceId: string): MeshLink | undefined;
   /** Open links that want MSGs for `topic` (§6 forwarding decision). */
   fanoutTargets(topic: string): MeshLink[];
+  /** Whether `deliver` has a consumer; without one no Buffer of the stamped message is built. */
+  deliversLocally(): boolean;
   deliver(topic: string, stamped: Buffer, epoch: number, offset: number, origin: string): void;
 }
 
@@ -554,8 +556,8 @@ export class Sequencer {
   /** §E.a steps 1–5 for one message; null when the stamped MSG would not fit a frame. */
   private sequence(ts: TopicState, body: Buffer): Stamp | null {
     const offset = ts.seqOffset + 1;
-    const stamped = weaveStamp(ts.stampHead(), offset, body);
-    if (HEADER_LEN + ts.nameBytes.length + stamped.length + TRAILER_LEN > MAX_FRAME) return null;
+    const length = stampedLength(ts.stampHead(), offset, body);
+    if (HEADER_LEN + ts.nameBytes.length + length + TRAILER_LEN > MAX_FRAME) return null;
     const epoch = ts.seqEpoch;
     ts.seqOffset = offset;
     const last = ts.last;
@@ -566,8 +568,10 @@ export class Sequencer {
       last.stamper = this.host.selfId;
     }
     this.counters.sequenced++;
-    this.host.deliver(ts.name, stamped, epoch, offset, this.host.selfId);
-    this.fanOut(ts, stamped, epoch, offset);
+    // A Buffer of the stamped message only for a local consumer; links get it woven in directly.
+    const stamped = this.host.deliversLocally() ? weaveStamp(ts.stampHead(), offset, body) : null;
+    this.fanOut(ts, body, stamped, length, epoch, offset);
+    if (stamped !== null) this.host.deliver(ts.name, stamped, epoch, offset, this.host.selfId);
     return { epoch, offset };
   }
 
@@ -575,23 +579,27 @@ export class Sequencer {
    * §7 frame variant per link. Each variant is encoded once, straight into the first link that takes
    * it, and copied from there into the others (fan-out cost per link is one small copy).
    */
-  private fanOut(ts: TopicState, stamped: Buffer, epoch: number, offset: number): void {
+  private fanOut(ts: TopicState, body: Buffer, stamped: Buffer | null, length: number, epoch: number, offset: number): void {
     const targets = this.targets(ts);
     const at = this.variantAt;
     const from = this.variantFrom;
-    at.fill(-1);
+    at[0] = at[1] = at[2] = at[3] = -1;
+    const head = ts.stampHead();
     let compressed: Buffer | null | undefined;
     for (let i = 0; i < targets.length; i++) {
       const link = targets[i]!;
       let v = link.has(Cap.RECOVERY) ? 2 : 0;
-      if (link.has(Cap.COMPRESSION) && stamped.length >= COMPRESS_MIN) {
-        if (compressed === undefined) compressed = maybeCompress(stamped);
+      if (link.has(Cap.COMPRESSION) && length >= COMPRESS_MIN) {
+        if (compressed === undefined) compressed = maybeCompress((stamped ??= weaveStamp(head, offset, body)));
         if (compressed !== null) v |= 1;
       }
       const out = link.out;
       let size: number;
       if (at[v] === -1) {
-        size = encodeMsg(out, ts.nameBytes, (v & 1) !== 0 ? compressed! : stamped, VARIANT_FLAGS[v]!, epoch, offset);
+        const flags = VARIANT_FLAGS[v]!;
+        if ((v & 1) !== 0) size = encodeMsg(out, ts.nameBytes, compressed!, flags, epoch, offset);
+        else if (stamped !== null) size = encodeMsg(out, ts.nameBytes, stamped, flags, epoch, offset);
+        else size = encodeStampedMsg(out, ts.nameBytes, head, offset, body, length, flags, epoch);
         at[v] = out.end - size;
         from[v] = out.buf;
         this.variantSize[v] = size;
