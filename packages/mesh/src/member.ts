@@ -193,6 +193,18 @@ export class MeshMember implements LinkHost {
     return this.sequencer.publish(topic, body);
   }
 
+  /**
+   * `publish` without a promise, for callers that publish in a loop: when the message can be
+   * sequenced at once (this member owns the topic and has claimed it, nothing for it waits, no
+   * target link is full) it is, and the stamp is returned. Otherwise nothing happens and null is
+   * returned: call `publish` for this message, which waits its turn (§E.b.3). Always null without
+   * recovery. Throws a MeshError for an invalid or oversize body.
+   */
+  publishNow(topic: string, body: Buffer): Stamp | null {
+    if (!this.options.recovery) return null;
+    return this.sequencer.publishNow(topic, body);
+  }
+
   /** §E.b.4: the server's fan-out backlog passed its mark (true) or fell below half of it (false). */
   setIntakePaused(paused: boolean): void {
     if (this.intakePaused === paused) return;

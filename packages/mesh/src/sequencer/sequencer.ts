@@ -140,17 +140,34 @@ export class Sequencer {
     return ts === undefined ? this.computeOwner(topic) : this.owner(ts);
   }
 
-  /** A local publish (§E.a "Publishing"); resolves with the stamp once sequenced (§E.b.3 pacing). */
-  publish(topic: string, body: Buffer): Promise<Stamp> {
-    if (this.stopped) return Promise.reject(new MeshError('WSE_ERR_MESH_STOPPED', 'mesh member stopped'));
-    if (topic.length === 0) return Promise.reject(invalid(topic, 'topic must not be empty'));
+  /**
+   * The synchronous fast path of `publish`: when this member owns T, nothing for T waits and no
+   * target link is above its high-water mark, sequences the message now and returns its stamp.
+   * Otherwise returns null and does nothing; `publish` then queues it behind what waits (§E.b.3).
+   * Throws a MeshError for an invalid or oversize body.
+   */
+  publishNow(topic: string, body: Buffer): Stamp | null {
+    if (this.stopped) throw new MeshError('WSE_ERR_MESH_STOPPED', 'mesh member stopped');
+    if (topic.length === 0) throw invalid(topic, 'topic must not be empty');
     const ts = this.topics.get(topic);
     const err = validateBody(ts.nameBytes.length, body, topic);
-    if (err !== null) return Promise.reject(err);
-    if (ts.pending.length === 0 && ts.role === 'owner' && this.owner(ts) === this.host.selfId && !this.targetsFull(ts)) {
-      const stamp = this.sequence(ts, body);
-      return stamp === null ? Promise.reject(oversize(topic)) : Promise.resolve(stamp);
+    if (err !== null) throw err;
+    if (ts.pending.length > 0 || ts.role !== 'owner' || this.owner(ts) !== this.host.selfId || this.targetsFull(ts)) return null;
+    const stamp = this.sequence(ts, body);
+    if (stamp === null) throw oversize(topic);
+    return stamp;
+  }
+
+  /** A local publish (§E.a "Publishing"); resolves with the stamp once sequenced (§E.b.3 pacing). */
+  publish(topic: string, body: Buffer): Promise<Stamp> {
+    let stamp: Stamp | null;
+    try {
+      stamp = this.publishNow(topic, body);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    if (stamp !== null) return Promise.resolve(stamp);
+    const ts = this.topics.get(topic);
     return new Promise<Stamp>((resolve, reject) => {
       const cid = (this.nextCid++).toString(36);
       ts.pending.push({
