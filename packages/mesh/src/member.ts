@@ -416,9 +416,12 @@ export class MeshMember implements LinkHost {
     const topic = link.topics.decode(view.buf, view.topicStart, view.topicLen);
     if (topic === null) return link.close('bad-utf8');
     let payload: Buffer | null;
-    if ((view.flags & Flag.COMPRESSED) !== 0) payload = decompressCapped(view.payload());
-    else payload = view.payloadCopy();
-    if (payload === null || !isUtf8(payload)) {
+    if ((view.flags & Flag.COMPRESSED) === 0) payload = view.utf8PayloadCopy();
+    else {
+      payload = decompressCapped(view.payload());
+      if (payload !== null && !isUtf8(payload)) payload = null;
+    }
+    if (payload === null) {
       this.counters.badFrames++;
       return link.close('bad-payload');
     }

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * Copies `src[start, end)` into `dst` at `at`; returns the end position in `dst`.
  *
@@ -21,4 +23,28 @@ export function copyOut(src: Uint8Array, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start);
   copyRange(src, start, end, out, 0);
   return out;
+}
+
+/** Up to this length a JS loop that copies and checks for ASCII beats a native copy plus `isUtf8`. */
+const SHORT_COPY = 128;
+
+/**
+ * A copy of `src[start, end)`, or null when those bytes are not valid UTF-8 (MESH.md §2).
+ * Short ranges, the common MSG payload, are copied byte by byte while checking for ASCII, which
+ * is valid UTF-8 and spares the native validation call; anything else is validated by `isUtf8`.
+ */
+export function copyUtf8(src: Uint8Array, start: number, end: number): Buffer | null {
+  const n = end - start;
+  const out = Buffer.allocUnsafe(n);
+  if (n > SHORT_COPY) {
+    copyRange(src, start, end, out, 0);
+    return isUtf8(out) ? out : null;
+  }
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    const c = src[start + i]!;
+    high |= c;
+    out[i] = c;
+  }
+  return high < 0x80 || isUtf8(out) ? out : null;
 }

@@ -1,4 +1,4 @@
-import { copyOut } from './bytes.js';
+import { copyOut, copyUtf8 } from './bytes.js';
 import { HEADER_LEN, MAX_FRAME, RECORD_PREFIX, TRAILER_LEN, FrameType, Flag } from './constants.js';
 
 /** Receives each complete inner frame; returns false to stop decoding (the link is closing). */
@@ -140,6 +140,11 @@ export class FrameView {
   /** A copy of the payload: the socket chunk it sits in must not be pinned by long-lived data. */
   payloadCopy(): Buffer {
     return copyOut(this.buf, this.payloadStart, this.payloadStart + this.payloadLen);
+  }
+
+  /** Like `payloadCopy`, or null when the payload is not valid UTF-8 (§2: close the link). */
+  utf8PayloadCopy(): Buffer | null {
+    return copyUtf8(this.buf, this.payloadStart, this.payloadStart + this.payloadLen);
   }
 }
 
