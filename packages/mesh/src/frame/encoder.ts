@@ -97,8 +97,9 @@ export function encodeMsg(sink: FrameSink, topic: Buffer, payload: Buffer, flags
   return recordSize(topic.length, payload.length, (flags & Flag.HAS_RECOVERY) !== 0);
 }
 
-/** Copies already-encoded records (fan-out encodes once, then copies per link). */
-export function copyRecords(sink: FrameSink, src: Buffer, start: number, end: number): void {
-  const p = sink.reserve(end - start);
-  sink.commit(copyRange(src, start, end, sink.buf, p));
+/** Copies an already-encoded record (fan-out encodes once, then copies per link). */
+export function copyRecord(sink: FrameSink, record: Uint8Array): void {
+  const p = sink.reserve(record.length);
+  sink.buf.set(record, p);
+  sink.commit(p + record.length);
 }

@@ -1,7 +1,7 @@
 import { COMPRESS_MIN, Cap, Flag, FrameType, HEADER_LEN, MAX_FRAME, MAX_TOPIC_BYTES, TRAILER_LEN } from '../frame/constants.js';
 import { decompressCapped, maybeCompress } from '../frame/compression.js';
 import type { FrameView } from '../frame/decoder.js';
-import { copyRecords, encodeMsg } from '../frame/encoder.js';
+import { copyRecord, encodeMsg } from '../frame/encoder.js';
 import {
   decodePublish,
   decodePuback,
@@ -594,12 +594,14 @@ export class Sequencer {
 
   /**
    * §7 frame variant per link. Each variant is encoded once, straight into the first link that takes
-   * it, and copied from there into the others (fan-out cost per link is one small copy).
+   * it, and copied from there into the others (fan-out cost per link is one small copy, through one
+   * view of the record made for the second link and shared by the rest).
    */
   private fanOut(ts: TopicState, body: Buffer, stamped: Buffer | null, length: number, epoch: number, offset: number): void {
     const targets = this.targets(ts);
     const at = this.variantAt;
     const from = this.variantFrom;
+    const view = this.variantView;
     at[0] = at[1] = at[2] = at[3] = -1;
     const head = ts.stampHead();
     let compressed: Buffer | null | undefined;
@@ -620,9 +622,10 @@ export class Sequencer {
         at[v] = out.end - size;
         from[v] = out.buf;
         this.variantSize[v] = size;
+        view[v] = null;
       } else {
         size = this.variantSize[v]!;
-        copyRecords(out, from[v]!, at[v]!, at[v]! + size);
+        copyRecord(out, (view[v] ??= new Uint8Array(from[v]!.buffer, from[v]!.byteOffset + at[v]!, size)));
       }
       link.countOut(size);
     }
@@ -631,6 +634,7 @@ export class Sequencer {
   private readonly variantAt = [-1, -1, -1, -1];
   private readonly variantFrom: (Buffer | null)[] = [null, null, null, null];
   private readonly variantSize = [0, 0, 0, 0];
+  private readonly variantView: (Uint8Array | null)[] = [null, null, null, null];
 }
 
 const VARIANT_FLAGS = [0, Flag.COMPRESSED, Flag.HAS_RECOVERY, Flag.HAS_RECOVERY | Flag.COMPRESSED];
