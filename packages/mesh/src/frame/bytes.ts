@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
  * Hot paths copy parts of buffers (a payload out of a socket chunk, a record between links).
  * `Buffer#subarray` and a partial `Buffer#copy` each construct a Buffer view first, and that
  * subclass construction costs more than the copy of a ~100-byte record; a plain Uint8Array view
- * is several times cheaper. Very short ranges are copied byte by byte.
+ * costs about half as much. Very short ranges are copied byte by byte.
  */
 export function copyRange(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
   const n = end - start;
