@@ -3,7 +3,11 @@
  * second process, over loopback. ~100-byte MSG frames; the publisher is paced by flow control.
  * Reports per-link frames/s and bytes/s and CPU per side, medians of 3 runs.
  *
- *   node dist/bench/link-bench.js [--seconds 3] [--runs 3] [--members 1,31]
+ * `--api sync` (default) publishes with publishNow and falls back to awaiting publish when it
+ * returns null (a full link): the loop a caller that can wait writes. `--api promise` calls
+ * publish for every message, 2048 at a time, and awaits the last (what the server's router does).
+ *
+ *   node dist/bench/link-bench.js [--seconds 3] [--runs 3] [--members 1,31] [--api sync|promise]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +82,23 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
-async function runOnce(n: number, seconds: number): Promise<RunResult> {
+/** Publishes for `seconds`, paced by flow control. */
+async function publishFor(pub: MeshMember, topic: string, seconds: number, api: string): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (api === 'promise') {
+      let last: Promise<unknown> | null = null;
+      for (let i = 0; i < 2048; i++) last = pub.publish(topic, BODY);
+      await last;
+    } else {
+      for (let i = 0; i < 2048; i++) if (pub.publishNow(topic, BODY) === null) await pub.publish(topic, BODY);
+    }
+    // Let the event loop write and read between batches.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function runOnce(n: number, seconds: number, api: string): Promise<RunResult> {
   const pub = member(0, []);
   await pub.start();
   const child = fork(fileURLToPath(import.meta.url), ['receiver', String(n), pub.address], { stdio: 'inherit' });
@@ -93,13 +113,7 @@ async function runOnce(n: number, seconds: number): Promise<RunResult> {
   const before = await ask(child);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    let last: Promise<unknown> | null = null;
-    for (let i = 0; i < 2048; i++) last = pub.publish(topic, BODY);
-    await last;
-    await new Promise((r) => setImmediate(r));
-  }
+  await publishFor(pub, topic, seconds, api);
   const after = await ask(child);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = process.cpuUsage(cpu0);
@@ -126,9 +140,10 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '3'));
   const runs = Number(arg('runs', '3'));
   const counts = arg('members', '1,31').split(',').map(Number);
+  const api = arg('api', 'sync');
   for (const n of counts) {
     const results: RunResult[] = [];
-    for (let r = 0; r < runs; r++) results.push(await runOnce(n, seconds));
+    for (let r = 0; r < runs; r++) results.push(await runOnce(n, seconds, api));
     const fps = median(results.map((x) => x.frames / x.seconds));
     const rec = results[0]!.recordBytes;
     const sCpu = median(results.map((x) => x.senderCpu));
@@ -142,6 +157,7 @@ async function main(): Promise<void> {
         senderCpuCores: +sCpu.toFixed(2),
         receiverCpuCores: +rCpu.toFixed(2),
         senderCpuNsPerFramePerLink: Math.round((sCpu * 1e9) / (fps * n)),
+        api,
         runs,
         seconds,
       }),

@@ -1,6 +1,9 @@
 import type { MeshLink, TrafficCounters } from './link/mesh-link.js';
+import type { DeadLetterRing } from './membership/dead-letter.js';
+import type { LinkTable } from './membership/link-table.js';
 import type { AddressStatus, PeerDirectory } from './membership/peer-directory.js';
-import type { MeshStats } from './metrics.js';
+import type { MemberCounters, MeshStats } from './metrics.js';
+import type { Sequencer } from './sequencer/sequencer.js';
 
 /** One row of `members()`: a peer, linked or only known by address (§E.c membership API). */
 export interface MemberInfoRow {
@@ -66,5 +69,34 @@ export function linkStats(links: readonly MeshLink[], nodes: ReadonlyMap<string,
     breakers,
     pausedLinks: links.filter((l) => l.readPaused).length,
     fullLinks: links.filter((l) => l.out.full).length,
+  };
+}
+
+/** What `stats()` reads. */
+export interface StatsSources {
+  instanceId: string;
+  counters: MemberCounters;
+  handshaking: number;
+  links: LinkTable;
+  directory: PeerDirectory;
+  deadLetters: DeadLetterRing;
+  sequencer: Sequencer;
+  localInterest: number;
+}
+
+/** `MeshMember.stats()`: a snapshot, copied so the caller cannot change the live counters. */
+export function meshStats(s: StatsSources): MeshStats {
+  return {
+    ...s.counters,
+    drops: { ...s.counters.drops },
+    instanceId: s.instanceId,
+    handshaking: s.handshaking,
+    ...linkStats(s.links.list, s.links.traffic, s.directory),
+    deadLetterSize: s.deadLetters.size,
+    deadLetterTotal: s.deadLetters.total,
+    creditsOutstanding: s.sequencer.creditsOutstanding,
+    topics: s.sequencer.topics.size,
+    localInterest: s.localInterest,
+    sequencer: { ...s.sequencer.counters },
   };
 }

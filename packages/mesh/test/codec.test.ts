@@ -9,7 +9,7 @@ import { GrowableSink } from '../src/frame/sink.js';
 import { buildResync, parseResync } from '../src/interest/resync.js';
 import { buildPresenceFull, parsePresenceFull } from '../src/presence/presence-codec.js';
 import zstd from 'zstd-napi/binding.js';
-import { weaveStamp, stampHead, isJsonObjectText, fitsAfterStamp } from '../src/sequencer/stamp.js';
+import { encodeStampedMsg, fitsAfterStamp, isJsonObjectText, stampedLength, stampHead, weaveStamp } from '../src/sequencer/stamp.js';
 
 interface Decoded {
   type: number;
@@ -196,6 +196,29 @@ test('stamp weaving puts tp/e/o right after the opening brace', () => {
   assert.ok(!isJsonObjectText(Buffer.from('{')));
   assert.ok(fitsAfterStamp(MAX_FRAME - 68 - 30, 10));
   assert.ok(!fitsAfterStamp(MAX_FRAME - 68 - 29, 10));
+});
+
+test('a MSG woven straight into the sink equals one encoded from the woven buffer', () => {
+  const topic = Buffer.from('chat/1');
+  const head = stampHead('chat/1', 0xabc);
+  const bodies = ['{"c":"x","v":1}', '{}', ' { } ', '{"c":"' + 'y'.repeat(300) + '"}', ' '.repeat(80) + '{"c":"deep"}', '\n\t{"c":"é"}'];
+  const offsets = [0, 9, 10, 99, 1_000_000, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER];
+  for (const text of bodies) {
+    for (const offset of offsets) {
+      const body = Buffer.from(text);
+      const woven = weaveStamp(head, offset, body);
+      assert.equal(woven.length, stampedLength(head, offset, body));
+      const expected = new GrowableSink();
+      encodeMsg(expected, topic, woven, Flag.HAS_RECOVERY, 0xabc, offset);
+      const direct = new GrowableSink();
+      direct.reserve(7); // start off position 0, as inside a link's chunk
+      direct.commit(7);
+      const size = encodeStampedMsg(direct, topic, head, offset, body, woven.length, Flag.HAS_RECOVERY, 0xabc);
+      assert.equal(size, expected.pos);
+      assert.deepEqual(direct.take().subarray(7), expected.take(), `${JSON.stringify(text)} at ${offset}`);
+      assert.equal((JSON.parse(woven.toString()) as { o: number }).o, offset);
+    }
+  }
 });
 
 test('PresenceFull chunks stay under the limit and merge back to every entry', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { copyUtf8 } from '../src/frame/bytes.js';
 import { FrameType, MAX_FRAME } from '../src/frame/constants.js';
 import { FrameDecoder, FrameView } from '../src/frame/decoder.js';
 import { encodeFrame, encodeMsg } from '../src/frame/encoder.js';
@@ -126,6 +127,30 @@ test('an unknown frame type is skipped and counted; the link stays up', async ()
     assert.equal(m.stats().drops['unknown-type'], 1);
     assert.equal(m.stats().peers, 1);
     peer.destroy();
+  } finally {
+    await m.stop();
+  }
+});
+
+test('MSG payloads must be UTF-8: short and long, plain ASCII or not', async () => {
+  const valid = ['{"c":"ascii"}', '{"c":"é ü 日本"}', '{"c":"' + 'a'.repeat(300) + '"}', '{"c":"' + 'ü'.repeat(200) + '"}'];
+  for (const text of valid) {
+    const b = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(text), Buffer.from([4])]);
+    assert.deepEqual(copyUtf8(b, 3, b.length - 1), Buffer.from(text));
+  }
+  const bad = [Buffer.from([0x7b, 0xff, 0x7d]), Buffer.concat([Buffer.alloc(200, 0x61), Buffer.from([0xc3])]), Buffer.from([0xe6, 0x97])];
+  for (const b of bad) assert.equal(copyUtf8(b, 0, b.length), null);
+
+  const m = await startMember();
+  try {
+    for (const payload of [Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), Buffer.concat([Buffer.alloc(300, 0x20), Buffer.from([0xff])])]) {
+      const peer = await RawPeer.connect(m.address);
+      peer.write(helloFrame({ version: 1, instanceId: '00000000-utf8', caps: 0x01, info: null, auth: null }));
+      const before = m.stats().badFrames;
+      peer.write(frame(FrameType.MSG, 0, Buffer.from('t'), payload));
+      await peer.closedPromise();
+      assert.equal(m.stats().badFrames, before + 1, 'counted as a bad frame');
+    }
   } finally {
     await m.stop();
   }

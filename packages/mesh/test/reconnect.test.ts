@@ -48,8 +48,11 @@ test('a peer killed with SIGKILL is detected, and relinked after it restarts; a 
 
 test('PUBLISH frames the dead owner never credited are re-sent to the new owner (§E.b.7)', async () => {
   const port = await freePort();
-  const m = await startMember({ peers: [`127.0.0.1:${port}`] });
-  const child = await ChildMember.spawn({ listen: { host: '127.0.0.1', port } });
+  // The crash is seen as a closed socket. A busy, CPU-starved test machine must not also trip the
+  // short test heartbeat and close the link early: that would re-send before the owner died.
+  const tuning = { deadAfterMs: 60_000 };
+  const m = await startMember({ peers: [`127.0.0.1:${port}`], tuning });
+  const child = await ChildMember.spawn({ listen: { host: '127.0.0.1', port }, tuning });
   try {
     await waitFor(() => m.stats().peers === 1, 5_000, 'link');
     let topic = '';
@@ -58,6 +61,7 @@ test('PUBLISH frames the dead owner never credited are re-sent to the new owner 
     let resolved = 0;
     const all = Array.from({ length: N }, (_, i) => m.publish(topic, body(`${i}`)).then((s) => (resolved++, s)));
     await waitFor(() => resolved >= 50, 5_000, 'first acknowledgements');
+    assert.equal(m.stats().linksClosed, 0, 'the link to the owner was up until the crash');
     await child.kill('SIGKILL');
     const stamps = await Promise.all(all);
     assert.equal(stamps.length, N);

@@ -146,3 +146,35 @@ test('ownership moves to a joining member with a higher score: claim takes over 
     await a.stop();
   }
 });
+
+test('the owner sends the same stamped bytes to every peer, compressed or not, with or without a local consumer', async () => {
+  const a = await startMember({ nodeId: 'owner' });
+  const b = await startMember({ nodeId: 'zstd', peers: [a.address] });
+  const c = await startMember({ nodeId: 'plain', peers: [a.address], compression: false });
+  try {
+    await waitLinked([a, b, c]);
+    const topic = topicOwnedBy(a, 'variants-');
+    const seenB = record(b, topic);
+    const seenC = record(c, topic);
+    b.addInterest(topic);
+    c.addInterest(topic);
+    await new Promise((r) => setTimeout(r, 100));
+    const bodies = [body('small'), body('z'.repeat(4_000)), body('small again'), body('y'.repeat(4_000), { n: 1 })];
+    await a.publish(topic, bodies[0]!);
+    await a.publish(topic, bodies[1]!);
+    const seenA = record(a, topic); // from here on the owner has a local consumer
+    await a.publish(topic, bodies[2]!);
+    await a.publish(topic, bodies[3]!);
+    await waitFor(() => seenB.length === 4 && seenC.length === 4, 3_000, 'both peers see all four');
+    assert.deepEqual(seenB, seenC);
+    assert.deepEqual(seenA, seenB.slice(2));
+    for (const [i, s] of seenB.entries()) {
+      const parsed = JSON.parse(s.stamped) as Record<string, unknown>;
+      assert.deepEqual(parsed, { tp: topic, e: s.epoch.toString(16).padStart(8, '0'), o: i, ...(JSON.parse(bodies[i]!.toString()) as object) });
+    }
+    const out = a.stats().nodes;
+    assert.ok(out['zstd']!.bytesOut < out['plain']!.bytesOut - 4_000, 'the large messages went compressed to the zstd peer');
+  } finally {
+    await stopAll([a, b, c]);
+  }
+});

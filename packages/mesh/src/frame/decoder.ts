@@ -1,3 +1,4 @@
+import { copyOut, copyUtf8 } from './bytes.js';
 import { HEADER_LEN, MAX_FRAME, RECORD_PREFIX, TRAILER_LEN, FrameType, Flag } from './constants.js';
 
 /** Receives each complete inner frame; returns false to stop decoding (the link is closing). */
@@ -47,7 +48,7 @@ export class FrameDecoder {
         continue;
       }
       if (this.lenHave === 0 && n - p >= RECORD_PREFIX) {
-        const len = chunk.readUInt32BE(p);
+        const len = u32be(chunk, p);
         if (!this.validLength(len)) return false;
         if (n - p - RECORD_PREFIX >= len) {
           const start = p + RECORD_PREFIX;
@@ -92,6 +93,10 @@ export class FrameDecoder {
   }
 }
 
+function u32be(b: Buffer, p: number): number {
+  return b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+}
+
 /** The parsed inner header of one record; one instance per link is reused for every frame. */
 export class FrameView {
   buf: Buffer = Buffer.alloc(0);
@@ -113,7 +118,7 @@ export class FrameView {
     this.type = buf[start]!;
     this.flags = buf[start + 1]!;
     this.topicLen = buf[start + 2]! | (buf[start + 3]! << 8);
-    this.payloadLen = buf.readUInt32LE(start + 4);
+    this.payloadLen = u32le(buf, start + 4);
     this.topicStart = start + HEADER_LEN;
     this.payloadStart = this.topicStart + this.topicLen;
     let need = HEADER_LEN + this.topicLen + this.payloadLen;
@@ -122,8 +127,8 @@ export class FrameView {
     if (need > len) return false;
     if (this.hasTrailer) {
       const t = this.payloadStart + this.payloadLen;
-      this.epoch = buf.readUInt32LE(t);
-      this.offset = buf.readUInt32LE(t + 4) + buf.readUInt32LE(t + 8) * 4294967296;
+      this.epoch = u32le(buf, t);
+      this.offset = u32le(buf, t + 4) + u32le(buf, t + 8) * 4294967296;
     }
     return true;
   }
@@ -134,8 +139,16 @@ export class FrameView {
 
   /** A copy of the payload: the socket chunk it sits in must not be pinned by long-lived data. */
   payloadCopy(): Buffer {
-    const out = Buffer.allocUnsafe(this.payloadLen);
-    this.buf.copy(out, 0, this.payloadStart, this.payloadStart + this.payloadLen);
-    return out;
+    return copyOut(this.buf, this.payloadStart, this.payloadStart + this.payloadLen);
   }
+
+  /** Like `payloadCopy`, or null when the payload is not valid UTF-8 (§2: close the link). */
+  utf8PayloadCopy(): Buffer | null {
+    return copyUtf8(this.buf, this.payloadStart, this.payloadStart + this.payloadLen);
+  }
+}
+
+/** Inline byte reads: `readUInt32LE` adds an argument check per call, and parse runs per frame. */
+function u32le(b: Buffer, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
 }

@@ -1,4 +1,5 @@
-import { HEADER_LEN, RECORD_PREFIX, TRAILER_LEN } from './constants.js';
+import { copyRange } from './bytes.js';
+import { Flag, FrameType, HEADER_LEN, RECORD_PREFIX, TRAILER_LEN } from './constants.js';
 import type { FrameSink } from './sink.js';
 
 const TWO_32 = 4294967296;
@@ -43,29 +44,32 @@ export function encodeFrame(sink: FrameSink, type: number, flags: number, topic:
   const b = sink.buf;
   writeHeader(b, p, size - RECORD_PREFIX, type, flags, t.length, pl.length);
   let q = p + RECORD_PREFIX + HEADER_LEN;
-  if (t.length > 0) q += t.copy(b, q);
-  if (pl.length > 0) q += pl.copy(b, q);
-  sink.commit(q);
+  b.set(t, q);
+  q += t.length;
+  b.set(pl, q);
+  sink.commit(q + pl.length);
   return size;
 }
 
-/** MSG, optionally with the §3 recovery trailer (u32 LE epoch, u64 LE offset), the hot path. */
-export function encodeMsg(
-  sink: FrameSink,
-  topic: Buffer,
-  payload: Buffer,
-  flags: number,
-  epoch: number,
-  offset: number,
-): number {
-  const trailer = (flags & 0x02) !== 0;
-  const size = recordSize(topic.length, payload.length, trailer);
+/**
+ * The first half of a MSG record: reserves room for the whole record and writes everything before
+ * the payload. Returns where the `payloadLen` payload bytes go in `sink.buf`; the caller writes
+ * them there (for the owner's MSGs, straight from the stamp weaver, with no intermediate buffer)
+ * and then calls `endMsg`. Nothing else may be written to the sink in between.
+ */
+export function beginMsg(sink: FrameSink, topic: Buffer, payloadLen: number, flags: number): number {
+  const size = recordSize(topic.length, payloadLen, (flags & Flag.HAS_RECOVERY) !== 0);
   const p = sink.reserve(size);
   const b = sink.buf;
-  writeHeader(b, p, size - RECORD_PREFIX, 0x01, flags, topic.length, payload.length);
-  let q = copySmall(topic, b, p + RECORD_PREFIX + HEADER_LEN);
-  q = copySmall(payload, b, q);
-  if (trailer) {
+  writeHeader(b, p, size - RECORD_PREFIX, FrameType.MSG, flags, topic.length, payloadLen);
+  return copyRange(topic, 0, topic.length, b, p + RECORD_PREFIX + HEADER_LEN);
+}
+
+/** The second half: the §3 recovery trailer (u32 LE epoch, u64 LE offset) if flagged, then commit. */
+export function endMsg(sink: FrameSink, payloadEnd: number, flags: number, epoch: number, offset: number): void {
+  let q = payloadEnd;
+  if ((flags & Flag.HAS_RECOVERY) !== 0) {
+    const b = sink.buf;
     const lo = offset >>> 0;
     const hi = Math.floor(offset / TWO_32);
     b[q] = epoch & 255;
@@ -83,26 +87,19 @@ export function encodeMsg(
     q += TRAILER_LEN;
   }
   sink.commit(q);
-  return size;
 }
 
-/** Buffer#copy costs a native call; for the short topics and payloads of the hot path a loop is cheaper. */
-function copySmall(src: Buffer, dst: Buffer, at: number): number {
-  const n = src.length;
-  if (n > 16) {
-    dst.set(src, at);
-    return at + n;
-  }
-  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
-  return at + n;
+/** MSG, optionally with the recovery trailer. Returns the record size. */
+export function encodeMsg(sink: FrameSink, topic: Buffer, payload: Buffer, flags: number, epoch: number, offset: number): number {
+  const at = beginMsg(sink, topic, payload.length, flags);
+  sink.buf.set(payload, at);
+  endMsg(sink, at + payload.length, flags, epoch, offset);
+  return recordSize(topic.length, payload.length, (flags & Flag.HAS_RECOVERY) !== 0);
 }
 
-/** Copies already-encoded records (fan-out encodes once, then copies per link). */
-export function copyRecords(sink: FrameSink, src: Buffer, start: number, end: number): void {
-  const n = end - start;
-  const p = sink.reserve(n);
-  const dst = sink.buf;
-  if (n > 16) src.copy(dst, p, start, end);
-  else for (let i = 0; i < n; i++) dst[p + i] = src[start + i]!;
-  sink.commit(p + n);
+/** Copies an already-encoded record (fan-out encodes once, then copies per link). */
+export function copyRecord(sink: FrameSink, record: Uint8Array): void {
+  const p = sink.reserve(record.length);
+  sink.buf.set(record, p);
+  sink.commit(p + record.length);
 }

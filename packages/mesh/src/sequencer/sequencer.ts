@@ -1,7 +1,7 @@
 import { COMPRESS_MIN, Cap, Flag, FrameType, HEADER_LEN, MAX_FRAME, MAX_TOPIC_BYTES, TRAILER_LEN } from '../frame/constants.js';
 import { decompressCapped, maybeCompress } from '../frame/compression.js';
 import type { FrameView } from '../frame/decoder.js';
-import { copyRecords, encodeMsg } from '../frame/encoder.js';
+import { copyRecord, encodeMsg } from '../frame/encoder.js';
 import {
   decodePublish,
   decodePuback,
@@ -24,7 +24,7 @@ import { CreditWindow } from '../flow/credit-window.js';
 import type { MeshLink } from '../link/mesh-link.js';
 import { bestPosition, Claim, newEpoch } from './claim.js';
 import { pickOwner } from './rendezvous.js';
-import { fitsAfterStamp, isJsonObjectText, weaveStamp } from './stamp.js';
+import { encodeStampedMsg, fitsAfterStamp, isJsonObjectText, stampedLength, weaveStamp } from './stamp.js';
 import { TopicTable, type PendingPublish, type Stamp, type TopicState } from './topic-state.js';
 
 export interface SequencerHost {
@@ -40,6 +40,8 @@ export interface SequencerHost {
   linkTo(instanceId: string): MeshLink | undefined;
   /** Open links that want MSGs for `topic` (§6 forwarding decision). */
   fanoutTargets(topic: string): MeshLink[];
+  /** Whether `deliver` has a consumer; without one no Buffer of the stamped message is built. */
+  deliversLocally(): boolean;
   deliver(topic: string, stamped: Buffer, epoch: number, offset: number, origin: string): void;
 }
 
@@ -138,17 +140,34 @@ export class Sequencer {
     return ts === undefined ? this.computeOwner(topic) : this.owner(ts);
   }
 
-  /** A local publish (§E.a "Publishing"); resolves with the stamp once sequenced (§E.b.3 pacing). */
-  publish(topic: string, body: Buffer): Promise<Stamp> {
-    if (this.stopped) return Promise.reject(new MeshError('WSE_ERR_MESH_STOPPED', 'mesh member stopped'));
-    if (topic.length === 0) return Promise.reject(invalid(topic, 'topic must not be empty'));
+  /**
+   * The synchronous fast path of `publish`: when this member owns T, nothing for T waits and no
+   * target link is above its high-water mark, sequences the message now and returns its stamp.
+   * Otherwise returns null and does nothing; `publish` then queues it behind what waits (§E.b.3).
+   * Throws a MeshError for an invalid or oversize body.
+   */
+  publishNow(topic: string, body: Buffer): Stamp | null {
+    if (this.stopped) throw new MeshError('WSE_ERR_MESH_STOPPED', 'mesh member stopped');
+    if (topic.length === 0) throw invalid(topic, 'topic must not be empty');
     const ts = this.topics.get(topic);
     const err = validateBody(ts.nameBytes.length, body, topic);
-    if (err !== null) return Promise.reject(err);
-    if (ts.pending.length === 0 && ts.role === 'owner' && this.owner(ts) === this.host.selfId && !this.targetsFull(ts)) {
-      const stamp = this.sequence(ts, body);
-      return stamp === null ? Promise.reject(oversize(topic)) : Promise.resolve(stamp);
+    if (err !== null) throw err;
+    if (ts.pending.length > 0 || ts.role !== 'owner' || this.owner(ts) !== this.host.selfId || this.targetsFull(ts)) return null;
+    const stamp = this.sequence(ts, body);
+    if (stamp === null) throw oversize(topic);
+    return stamp;
+  }
+
+  /** A local publish (§E.a "Publishing"); resolves with the stamp once sequenced (§E.b.3 pacing). */
+  publish(topic: string, body: Buffer): Promise<Stamp> {
+    let stamp: Stamp | null;
+    try {
+      stamp = this.publishNow(topic, body);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    if (stamp !== null) return Promise.resolve(stamp);
+    const ts = this.topics.get(topic);
     return new Promise<Stamp>((resolve, reject) => {
       const cid = (this.nextCid++).toString(36);
       ts.pending.push({
@@ -554,8 +573,8 @@ export class Sequencer {
   /** §E.a steps 1–5 for one message; null when the stamped MSG would not fit a frame. */
   private sequence(ts: TopicState, body: Buffer): Stamp | null {
     const offset = ts.seqOffset + 1;
-    const stamped = weaveStamp(ts.stampHead(), offset, body);
-    if (HEADER_LEN + ts.nameBytes.length + stamped.length + TRAILER_LEN > MAX_FRAME) return null;
+    const length = stampedLength(ts.stampHead(), offset, body);
+    if (HEADER_LEN + ts.nameBytes.length + length + TRAILER_LEN > MAX_FRAME) return null;
     const epoch = ts.seqEpoch;
     ts.seqOffset = offset;
     const last = ts.last;
@@ -566,38 +585,47 @@ export class Sequencer {
       last.stamper = this.host.selfId;
     }
     this.counters.sequenced++;
-    this.host.deliver(ts.name, stamped, epoch, offset, this.host.selfId);
-    this.fanOut(ts, stamped, epoch, offset);
+    // A Buffer of the stamped message only for a local consumer; links get it woven in directly.
+    const stamped = this.host.deliversLocally() ? weaveStamp(ts.stampHead(), offset, body) : null;
+    this.fanOut(ts, body, stamped, length, epoch, offset);
+    if (stamped !== null) this.host.deliver(ts.name, stamped, epoch, offset, this.host.selfId);
     return { epoch, offset };
   }
 
   /**
    * §7 frame variant per link. Each variant is encoded once, straight into the first link that takes
-   * it, and copied from there into the others (fan-out cost per link is one small copy).
+   * it, and copied from there into the others (fan-out cost per link is one small copy, through one
+   * view of the record made for the second link and shared by the rest).
    */
-  private fanOut(ts: TopicState, stamped: Buffer, epoch: number, offset: number): void {
+  private fanOut(ts: TopicState, body: Buffer, stamped: Buffer | null, length: number, epoch: number, offset: number): void {
     const targets = this.targets(ts);
     const at = this.variantAt;
     const from = this.variantFrom;
-    at.fill(-1);
+    const view = this.variantView;
+    at[0] = at[1] = at[2] = at[3] = -1;
+    const head = ts.stampHead();
     let compressed: Buffer | null | undefined;
     for (let i = 0; i < targets.length; i++) {
       const link = targets[i]!;
       let v = link.has(Cap.RECOVERY) ? 2 : 0;
-      if (link.has(Cap.COMPRESSION) && stamped.length >= COMPRESS_MIN) {
-        if (compressed === undefined) compressed = maybeCompress(stamped);
+      if (link.has(Cap.COMPRESSION) && length >= COMPRESS_MIN) {
+        if (compressed === undefined) compressed = maybeCompress((stamped ??= weaveStamp(head, offset, body)));
         if (compressed !== null) v |= 1;
       }
       const out = link.out;
       let size: number;
       if (at[v] === -1) {
-        size = encodeMsg(out, ts.nameBytes, (v & 1) !== 0 ? compressed! : stamped, VARIANT_FLAGS[v]!, epoch, offset);
+        const flags = VARIANT_FLAGS[v]!;
+        if ((v & 1) !== 0) size = encodeMsg(out, ts.nameBytes, compressed!, flags, epoch, offset);
+        else if (stamped !== null) size = encodeMsg(out, ts.nameBytes, stamped, flags, epoch, offset);
+        else size = encodeStampedMsg(out, ts.nameBytes, head, offset, body, length, flags, epoch);
         at[v] = out.end - size;
         from[v] = out.buf;
         this.variantSize[v] = size;
+        view[v] = null;
       } else {
         size = this.variantSize[v]!;
-        copyRecords(out, from[v]!, at[v]!, at[v]! + size);
+        copyRecord(out, (view[v] ??= new Uint8Array(from[v]!.buffer, from[v]!.byteOffset + at[v]!, size)));
       }
       link.countOut(size);
     }
@@ -606,6 +634,7 @@ export class Sequencer {
   private readonly variantAt = [-1, -1, -1, -1];
   private readonly variantFrom: (Buffer | null)[] = [null, null, null, null];
   private readonly variantSize = [0, 0, 0, 0];
+  private readonly variantView: (Uint8Array | null)[] = [null, null, null, null];
 }
 
 const VARIANT_FLAGS = [0, Flag.COMPRESSED, Flag.HAS_RECOVERY, Flag.HAS_RECOVERY | Flag.COMPRESSED];
