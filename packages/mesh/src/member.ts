@@ -23,6 +23,7 @@ import { MeshLink, newTrafficCounters, type LinkHost, type TrafficCounters } fro
 import { listen } from './link/transport.js';
 import { collectDeadLetters, DeadLetterRing, type DeadLetter } from './membership/dead-letter.js';
 import { PeerDirectory } from './membership/peer-directory.js';
+import { SettledView } from './membership/settled-view.js';
 import { linkStats, memberRows, type MemberInfoRow } from './member-views.js';
 import { newMemberCounters, type MemberCounters, type MeshStats } from './metrics.js';
 import { checkOptions, DEFAULT_TUNING, type MeshLogger, type MeshMemberOptions, type MeshTuning } from './options.js';
@@ -63,6 +64,7 @@ export class MeshMember implements LinkHost {
   private readonly interest = new LocalInterest();
   private readonly deadLetters: DeadLetterRing;
   private readonly directory: PeerDirectory;
+  private readonly view: SettledView;
   private readonly sequencer: Sequencer;
   private readonly handshaker: Handshaker;
   private server: Server | null = null;
@@ -98,7 +100,7 @@ export class MeshMember implements LinkHost {
     this.deadLetters = new DeadLetterRing(this.tuning.deadLetterSize);
     const t = this.tuning;
     this.directory = new PeerDirectory(
-      { dial: (a) => this.handshaker.dial(a), isLinked: (id) => this.links.has(id) },
+      { dial: (a) => this.handshaker.dial(a), isLinked: (id) => this.links.has(id), onSettled: () => this.view.directorySettled() },
       {
         backoffInitialMs: t.backoffInitialMs,
         backoffFactor: t.backoffFactor,
@@ -109,6 +111,7 @@ export class MeshMember implements LinkHost {
       },
       options.advertise ?? '',
     );
+    this.view = new SettledView(this.directory, () => this.sequencer.onMembershipSettled());
     this.sequencer = new Sequencer(
       {
         selfId: this.instanceId,
@@ -116,6 +119,7 @@ export class MeshMember implements LinkHost {
         routeGen: () => this.routeGeneration,
         candidates: () => this.candidates(),
         candidateLinks: () => this.openLinks.filter((l) => l.has(Cap.SEQUENCER) && !l.peerDraining),
+        membershipSettled: () => this.view.settled,
         linkTo: (id) => this.links.get(id),
         fanoutTargets: (topic) => this.openLinks.filter((l) => wants(l, topic)),
         deliver: (topic, stamped, epoch, offset, origin) => this.deliver(topic, stamped, epoch, offset, origin),
@@ -287,7 +291,7 @@ export class MeshMember implements LinkHost {
         return link.send(FrameType.PONG, 0, null, null);
       case FrameType.PONG:
         if (link.pingSentAt > 0) link.rttMs = Date.now() - link.pingSentAt;
-        return;
+        return this.view.ponged(link);
       case FrameType.HELLO:
         return; // §4: a HELLO after the handshake is ignored
       case FrameType.SHUTDOWN:
@@ -342,6 +346,7 @@ export class MeshMember implements LinkHost {
     this.routeGeneration++;
     const lost = collectDeadLetters(unsent, link.peer?.info?.address || link.address, reason, this.deadLetters);
     this.counters.drops['link-closed'] += lost;
+    this.view.linkClosed(link);
     this.sequencer.onLinkClosed(link);
     this.wakeWriters();
     this.directory.linkClosed(link.peerId);
@@ -369,6 +374,7 @@ export class MeshMember implements LinkHost {
     this.routeGeneration++;
     this.sequencer.onLinkOpen(link);
     this.sendBurst(link);
+    this.view.linkOpened(link);
     if (this.draining) link.send(FrameType.DRAIN, 0, null, null);
     if (this.intakePaused) link.pauseReading();
     this.sequencer.onViewChange();

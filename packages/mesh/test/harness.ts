@@ -16,6 +16,7 @@ export const FAST: Partial<MeshTuning> = {
   backoffInitialMs: 50,
   backoffMaxMs: 500,
   tiebreakHoldMs: 500,
+  claimSettleMs: 2_000,
   claimTimeoutMs: 300,
   resyncIntervalMs: 60_000,
 };

@@ -37,6 +37,8 @@ export interface SequencerHost {
   candidates(): string[];
   /** Open links to the other candidates. */
   candidateLinks(): MeshLink[];
+  /** This member's view of the mesh has settled (membership/settled-view.ts). */
+  membershipSettled(): boolean;
   linkTo(instanceId: string): MeshLink | undefined;
   /** Open links that want MSGs for `topic` (§6 forwarding decision). */
   fanoutTargets(topic: string): MeshLink[];
@@ -44,6 +46,7 @@ export interface SequencerHost {
 }
 
 export interface SequencerSettings {
+  claimSettleMs: number;
   claimTimeoutMs: number;
   bounceRetryMs: number;
   handoverTtlMs: number;
@@ -62,6 +65,7 @@ export interface SequencerCounters {
   bouncesSent: number;
   bouncesReceived: number;
   claims: number;
+  claimSettleTimeouts: number;
   claimTimeouts: number;
   newEpochs: number;
   continuedHandovers: number;
@@ -95,6 +99,7 @@ export class Sequencer {
     bouncesSent: 0,
     bouncesReceived: 0,
     claims: 0,
+    claimSettleTimeouts: 0,
     claimTimeouts: 0,
     newEpochs: 0,
     continuedHandovers: 0,
@@ -106,6 +111,7 @@ export class Sequencer {
   private stopped = false;
   private readonly claims = new Map<string, Claim>();
   private nextClaimId = 1;
+  private settleQueued = false;
   private nextCid = 1;
   private readonly sentByCid = new Map<string, SentPublish>();
   private readonly perLink = new Map<MeshLink, LinkSeq>();
@@ -173,6 +179,24 @@ export class Sequencer {
       link.send(FrameType.CREDIT, 0, null, encodeU32(n)),
     );
     this.perLink.set(link, { window: new CreditWindow(this.s.creditFrames, this.s.creditBytes), credits });
+    // A candidate that appears while a claim waits for answers is asked too: it may hold the topic.
+    for (const claim of this.claims.values()) {
+      if (claim.phase !== 'asking' || link.peerDraining) continue;
+      claim.waiting.add(link);
+      link.send(FrameType.SEQ_CLAIM, 0, this.topics.get(claim.topic).nameBytes, encodeU32(claim.id));
+    }
+  }
+
+  /** The view of the mesh has settled: claims that waited for it go ahead. */
+  onMembershipSettled(): void {
+    if (this.settleQueued || this.claims.size === 0) return;
+    this.settleQueued = true;
+    // This may be reported from inside a link's opening, before the member has updated its view:
+    // act once that event is done, so the owner is computed over the new view.
+    queueMicrotask(() => {
+      this.settleQueued = false;
+      for (const claim of [...this.claims.values()]) if (claim.phase === 'settling' && this.host.membershipSettled()) this.ask(claim);
+    });
   }
 
   /** §E.b.7 and §E.a step 3: re-send what the link never credited, stop waiting for its answers. */
@@ -506,19 +530,48 @@ export class Sequencer {
     }, this.s.bounceRetryMs);
   }
 
-  /** §E.a steps 1–3. With no other candidate the claim resolves at once. */
+  /**
+   * §E.a step 1. SEQ_CLAIM goes only to candidates this member is linked to, so it first waits for
+   * its view of the mesh to settle: a member that has just started (or restarted with a new id)
+   * links the mesh one peer at a time, and the peers it has linked already route T to it. A claim
+   * sent then would miss the live owner, which would keep its position and leave the claimant to
+   * start a new epoch. The wait is bounded by `claimSettleMs`.
+   */
   private startClaim(ts: TopicState): void {
     this.counters.claims++;
     const id = this.nextClaimId;
     this.nextClaimId = this.nextClaimId >= 0xffffffff ? 1 : this.nextClaimId + 1;
-    const links = this.host.candidateLinks();
-    const claim = new Claim(id, ts.name, new Set(links));
+    const claim = new Claim(id, ts.name);
     ts.role = 'claiming';
     ts.claimId = id;
     this.claims.set(ts.name, claim);
+    if (this.host.membershipSettled()) return this.ask(claim);
+    claim.timer = setTimeout(() => {
+      this.counters.claimSettleTimeouts++;
+      this.ask(claim);
+    }, this.s.claimSettleMs);
+  }
+
+  /** §E.a steps 1–3 over the settled view; with no other candidate the claim resolves at once. */
+  private ask(claim: Claim): void {
+    if (this.claims.get(claim.topic) !== claim || claim.phase !== 'settling') return;
+    if (claim.timer !== null) clearTimeout(claim.timer);
+    claim.timer = null;
+    const ts = this.topics.get(claim.topic);
+    if (this.owner(ts) !== this.host.selfId) {
+      // The members found while settling include one that outranks us: T is not ours to claim.
+      this.claims.delete(claim.topic);
+      ts.role = 'none';
+      return this.pump(ts);
+    }
+    claim.phase = 'asking';
+    const links = this.host.candidateLinks();
     if (links.length === 0) return this.resolveClaim(claim);
-    const payload = encodeU32(id);
-    for (const link of links) link.send(FrameType.SEQ_CLAIM, 0, ts.nameBytes, payload);
+    const payload = encodeU32(claim.id);
+    for (const link of links) {
+      claim.waiting.add(link);
+      link.send(FrameType.SEQ_CLAIM, 0, ts.nameBytes, payload);
+    }
     claim.timer = setTimeout(() => {
       this.counters.claimTimeouts++;
       this.resolveClaim(claim);
