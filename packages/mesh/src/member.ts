@@ -12,6 +12,7 @@ import { DeadLetterRing, type DeadLetter } from './membership/dead-letter.js';
 import { Gossip } from './membership/gossip.js';
 import { LinkTable } from './membership/link-table.js';
 import { PeerDirectory } from './membership/peer-directory.js';
+import { SettledView } from './membership/settled-view.js';
 import { meshStats, memberRows, type MemberInfoRow } from './member-views.js';
 import { newMemberCounters, type MeshStats } from './metrics.js';
 import { checkOptions, DEFAULT_TUNING, type MeshLogger, type MeshMemberOptions, type MeshTuning } from './options.js';
@@ -41,6 +42,7 @@ export class MeshMember {
   private readonly links = new LinkTable();
   private readonly deadLetters: DeadLetterRing;
   private readonly directory: PeerDirectory;
+  private readonly view: SettledView;
   private readonly interest: InterestRouting;
   private readonly sequencer: Sequencer;
   private readonly delivery: LocalDelivery;
@@ -67,7 +69,7 @@ export class MeshMember {
     };
     this.deadLetters = new DeadLetterRing(t.deadLetterSize);
     this.directory = new PeerDirectory(
-      { dial: (a) => this.lifecycle.handshaker.dial(a), isLinked: (id) => this.links.has(id) },
+      { dial: (a) => this.lifecycle.handshaker.dial(a), isLinked: (id) => this.links.has(id), onSettled: () => this.view.directorySettled() },
       {
         backoffInitialMs: t.backoffInitialMs,
         backoffFactor: t.backoffFactor,
@@ -78,6 +80,7 @@ export class MeshMember {
       },
       this.identity.address,
     );
+    this.view = new SettledView(this.directory, () => this.sequencer.onMembershipSettled());
     this.interest = new InterestRouting(this.links, this.counters, t.resyncIntervalMs);
     this.sequencer = new Sequencer(
       {
@@ -86,6 +89,7 @@ export class MeshMember {
         routeGen: () => this.links.routeGen,
         candidates: () => this.lifecycle.candidates(),
         candidateLinks: () => this.links.sequencerPeers(),
+        membershipSettled: () => this.view.settled,
         linkTo: (id) => this.links.get(id),
         fanoutTargets: (topic) => this.interest.targets(topic),
         deliversLocally: () => this.delivery.onDeliver !== null,
@@ -96,7 +100,7 @@ export class MeshMember {
     this.delivery = new LocalDelivery(this.sequencer, options.recovery, this.counters, this.log);
     this.presence = new PresenceRelay(this.links, options.presence === true, this.counters);
     this.publisher = new UnstampedPublisher(this.instanceId, this.interest, this.delivery, () => this.state === 'started');
-    this.heartbeat = new Heartbeat(this.links, t, this.counters, (link, now) => this.interest.sendResync(link, now));
+    this.heartbeat = new Heartbeat(this.links, t, this.counters, (link, now) => this.interest.sendResync(link, now), (link) => this.view.ponged(link));
     this.lifecycle = new LinkLifecycle({
       identity: this.identity,
       tuning: t,
@@ -104,6 +108,7 @@ export class MeshMember {
       isStarted: () => this.state === 'started',
       links: this.links,
       directory: this.directory,
+      view: this.view,
       sequencer: this.sequencer,
       interest: this.interest,
       gossip: new Gossip(this.links, this.directory, this.identity),

@@ -1,6 +1,6 @@
 import type { TrafficCounters } from './link/mesh-link.js';
 import type { BreakerState } from './membership/circuit-breaker.js';
-import type { SequencerCounters } from './sequencer/sequencer.js';
+import type { SequencerCounters } from './sequencer/counters.js';
 
 /** Why a frame was not delivered or not sent. */
 export type DropReason = 'link-closed' | 'unknown-type' | 'oversize' | 'deliver-error' | 'resync-skipped';

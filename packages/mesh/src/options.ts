@@ -23,6 +23,8 @@ export interface MeshTuning {
   breakerOpenMs: number;
   breakerProbes: number;
   tiebreakHoldMs: number;
+  /** How long a claim waits for this member's view of the mesh to settle (§E.a, SettledView). */
+  claimSettleMs: number;
   claimTimeoutMs: number;
   bounceRetryMs: number;
   handoverTtlMs: number;
@@ -52,6 +54,8 @@ export const DEFAULT_TUNING: MeshTuning = {
   breakerOpenMs: 60_000,
   breakerProbes: 3,
   tiebreakHoldMs: 30_000, // §E.c
+  // A first dial to a dead address fails within the TCP connect timeout (§1).
+  claimSettleMs: 5_000,
   claimTimeoutMs: 1_000, // §E.a
   bounceRetryMs: 50,
   handoverTtlMs: 10_000,

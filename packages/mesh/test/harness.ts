@@ -16,6 +16,7 @@ export const FAST: Partial<MeshTuning> = {
   backoffInitialMs: 50,
   backoffMaxMs: 500,
   tiebreakHoldMs: 500,
+  claimSettleMs: 2_000,
   claimTimeoutMs: 300,
   resyncIntervalMs: 60_000,
 };
@@ -45,6 +46,31 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Resolves once `cond` holds: checked now and after every membership change of `members` (a link
+ * opened or closed, a peer drained). Earlier `onMembersChanged` handlers keep running.
+ */
+export function whenMembers(members: MeshMember[], cond: () => boolean, ms: number, what: string): Promise<void> {
+  if (cond()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const previous = members.map((m) => m.onMembersChanged);
+    const restore = (): void => members.forEach((m, i) => (m.onMembersChanged = previous[i]!));
+    const timer = setTimeout(() => {
+      restore();
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
+    members.forEach((m, i) => {
+      m.onMembersChanged = () => {
+        previous[i]?.();
+        if (!cond()) return;
+        clearTimeout(timer);
+        restore();
+        resolve();
+      };
+    });
+  });
 }
 
 export function connectedPeers(m: MeshMember): string[] {
@@ -151,24 +177,58 @@ export interface Delivery {
   offset: number;
 }
 
+/** A publish the child makes right after its start, before any link is up. */
+export interface StartPublish {
+  topic: string;
+  body: string;
+}
+
+type ChildEvent = { id?: number; event?: string } & Record<string, unknown>;
+
 /** A member in a child process (test/fixtures/member-proc.ts), optionally under a command prefix. */
 export class ChildMember {
   address = '';
   instanceId = '';
   readonly deliveries: Delivery[] = [];
+  /** Open links, as of the child's last membership change. */
+  peers = 0;
+  /** The answer to a StartPublish, once it came. */
+  startPublished: { stamp?: { epoch: number; offset: number }; error?: string } | null = null;
   exited = false;
   private nextId = 1;
   private readonly waiting = new Map<number, (m: { result?: unknown; error?: string }) => void>();
+  private readonly watchers = new Set<() => void>();
 
   private constructor(readonly proc: ChildProcess) {
-    proc.on('message', (m: { id?: number; event?: string } & Record<string, unknown>) => {
+    proc.on('message', (m: ChildEvent) => {
       if (m.event === 'deliver') this.deliveries.push(m as unknown as Delivery);
+      else if (m.event === 'members') this.peers = m['peers'] as number;
+      else if (m.event === 'start-published') this.startPublished = m as NonNullable<ChildMember['startPublished']>;
       else if (m.id !== undefined) this.waiting.get(m.id)?.(m as { result?: unknown; error?: string });
+      for (const w of [...this.watchers]) w();
     });
     proc.on('exit', () => (this.exited = true));
   }
 
-  static async spawn(options: Partial<MeshMemberOptions>, prefix: string[] = []): Promise<ChildMember> {
+  /** Resolves once `cond` holds: checked now and after every message from the child. */
+  until(cond: () => boolean, ms: number, what: string): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!cond()) return;
+        this.watchers.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.watchers.delete(check);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      this.watchers.add(check);
+    });
+  }
+
+  static async spawn(options: Partial<MeshMemberOptions>, prefix: string[] = [], startPublish: StartPublish | null = null): Promise<ChildMember> {
     const script = fileURLToPath(new URL('./fixtures/member-proc.js', import.meta.url));
     const full = {
       nodeId: 'child',
@@ -180,6 +240,7 @@ export class ChildMember {
       tuning: { ...FAST, ...options.tuning },
     };
     const argv = [script, JSON.stringify(full)];
+    if (startPublish !== null) argv.push(JSON.stringify(startPublish));
     const proc =
       prefix.length === 0
         ? spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })

@@ -200,7 +200,7 @@ export interface ClusterNode extends NodeProcess {
 export async function startCluster(nodes: number, workers: number, extraArgs: string[] = []): Promise<ClusterNode[]> {
   const meshPorts: number[] = [];
   for (let i = 0; i < nodes; i++) meshPorts.push(await freePortRange(workers));
-  const started = await Promise.all(
+  const starts = await Promise.allSettled(
     meshPorts.map(async (meshPort, i) => {
       const args = ['--workers', String(workers), '--node-id', `n${i}`, '--mesh-port', String(meshPort), '--cluster-secret', CLUSTER_SECRET, ...extraArgs];
       if (i > 0) args.push('--peers', `127.0.0.1:${meshPorts[0]}`);
@@ -208,6 +208,13 @@ export async function startCluster(nodes: number, workers: number, extraArgs: st
       return Object.assign(node, { nodeId: `n${i}`, meshPort });
     }),
   );
+  const started = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = starts.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    // The nodes that did start would keep the test process alive.
+    await Promise.all(started.map((node) => node.stop()));
+    throw failed.reason;
+  }
   try {
     await waitForMesh(started, nodes * workers);
   } catch (error) {
@@ -217,12 +224,22 @@ export async function startCluster(nodes: number, workers: number, extraArgs: st
   return started;
 }
 
-/** Polls /health until every worker of every node has a link to every other member. */
+/**
+ * Polls /health until every worker of every node has a link to every other member. A failed poll
+ * (a keep-alive connection the server closed as the request went out) is retried.
+ */
 export async function waitForMesh(nodes: NodeProcess[], members: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    const reports = await Promise.all(nodes.map(async (node) => JSON.parse((await getText(node.metricsPort, '/health')).body)));
+    const reports = await Promise.all(nodes.map(async (node) => JSON.parse((await getText(node.metricsPort, '/health')).body))).catch((error: Error) => {
+      last = `poll failed: ${error.message} (${String((error.cause as Error | undefined)?.message)})`;
+      return null;
+    });
+    if (reports === null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
     const linked = reports.flatMap((report) => report.workers.map((w: any) => new Set((w.mesh?.members ?? []).filter((m: any) => m.connected).map((m: any) => m.instance_id)).size));
     last = linked.join(',');
     if (linked.length === members && linked.every((n: number) => n === members - 1)) return;

@@ -66,6 +66,33 @@ describe('supervisor (DESIGN.md, process model)', () => {
     }
   });
 
+  test('/health asked while a worker dies: the supervisor keeps answering and restarts the worker', async () => {
+    const node = await startNode(['--workers', '2']);
+    let polling = true;
+    const answers: Array<number | string> = [];
+    // Probes back to back, several at once, so some reach the worker as it dies.
+    const probes = Array.from({ length: 4 }, async () => {
+      while (polling) answers.push(await getText(node.metricsPort, '/health').then((r) => r.status, (error: Error) => `${error.message} (${String((error.cause as Error | undefined)?.message)})`));
+    });
+    try {
+      const victim = (await health(node))['workers'].find((w: any) => w.index === 1);
+      const restarted = node.waitForLog(workerUp(1), 15_000);
+      process.kill(victim.pid, 'SIGKILL');
+      await restarted;
+      polling = false;
+      await Promise.all(probes);
+      assert.ok(answers.length > 0);
+      // An HTTP answer each time (on a loaded machine a slow worker may make one a 503), never a
+      // refused or reset connection: the supervisor stayed up.
+      assert.ok(answers.every((status) => typeof status === 'number'), `every probe answered: ${[...new Set(answers)]}`);
+      assert.equal(node.child.exitCode, null, 'the supervisor runs');
+    } finally {
+      polling = false;
+      await Promise.allSettled(probes);
+      await node.stop();
+    }
+  });
+
   test('SIGHUP restarts workers one at a time while the node keeps accepting clients', async () => {
     const node = await startNode(['--workers', '2']);
     try {

@@ -21,6 +21,8 @@ export class Heartbeat {
     private readonly s: HeartbeatSettings,
     private readonly counters: MemberCounters,
     private readonly resync: (link: MeshLink, now: number) => void,
+    /** Told of every PONG: the settled view waits for the one answering its PING at open. */
+    private readonly ponged: (link: MeshLink) => void,
   ) {}
 
   start(): void {
@@ -38,6 +40,7 @@ export class Heartbeat {
 
   onPong(link: MeshLink): void {
     if (link.pingSentAt > 0) link.rttMs = Date.now() - link.pingSentAt;
+    this.ponged(link);
   }
 
   private tick(): void {

@@ -6,6 +6,7 @@ import { collectDeadLetters, type DeadLetterRing } from '../membership/dead-lett
 import type { Gossip } from '../membership/gossip.js';
 import type { LinkTable } from '../membership/link-table.js';
 import type { PeerDirectory } from '../membership/peer-directory.js';
+import type { SettledView } from '../membership/settled-view.js';
 import type { MemberCounters } from '../metrics.js';
 import type { MeshLogger, MeshTuning } from '../options.js';
 import type { PresenceRelay } from '../presence/presence-relay.js';
@@ -27,6 +28,7 @@ export interface LinkLifecycleParts {
   isStarted: () => boolean;
   links: LinkTable;
   directory: PeerDirectory;
+  view: SettledView;
   sequencer: Sequencer;
   interest: InterestRouting;
   gossip: Gossip;
@@ -98,6 +100,7 @@ export class LinkLifecycle implements LinkHost, HandshakeHost {
     if (hello.info !== null && hello.info.address !== '') p.directory.linkedVia(hello.instanceId, hello.info.address);
     p.sequencer.onLinkOpen(link);
     this.sendBurst(link);
+    p.view.linkOpened(link);
     if (this.draining) link.send(FrameType.DRAIN, 0, null, null);
     if (this.intakePaused) link.pauseReading();
     p.sequencer.onViewChange();
@@ -129,6 +132,7 @@ export class LinkLifecycle implements LinkHost, HandshakeHost {
     p.counters.linksClosed++;
     const lost = collectDeadLetters(unsent, link.peer?.info?.address || link.address, reason, p.deadLetters);
     p.counters.drops['link-closed'] += lost;
+    p.view.linkClosed(link);
     p.sequencer.onLinkClosed(link);
     p.publisher.wake();
     p.directory.linkClosed(link.peerId);

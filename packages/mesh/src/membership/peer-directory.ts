@@ -7,6 +7,8 @@ export type AddressKind = 'static' | 'gossip' | 'dialback';
 export interface DirectoryHost {
   dial(address: string): void;
   isLinked(instanceId: string): boolean;
+  /** Every known address has now been tried (see `settled`). */
+  onSettled(): void;
 }
 
 export interface DirectorySettings extends BreakerSettings {
@@ -33,6 +35,8 @@ interface Entry {
   linked: boolean;
   stopped: boolean;
   instanceId: string;
+  /** Linked, or failed once, since it was learned: its member is known to be there or not. */
+  tried: boolean;
 }
 
 /** Upper bound on remembered addresses (§1: at most 256 peers; learned ones beyond that are ignored). */
@@ -45,6 +49,7 @@ const MAX_ADDRESSES = 512;
 export class PeerDirectory {
   reconnects = 0;
   private readonly entries = new Map<string, Entry>();
+  private untried = 0;
   private closed = false;
 
   constructor(
@@ -66,6 +71,15 @@ export class PeerDirectory {
     return [...this.entries.keys()];
   }
 
+  /**
+   * Every address this member knows of has been linked or has failed once. Until then a member that
+   * just started, or just learned addresses from gossip, may not yet see the whole mesh (MESH.md
+   * §E.a: a claim sent then misses the owner it does not know of yet).
+   */
+  get settled(): boolean {
+    return this.untried === 0;
+  }
+
   /** Adds an address and dials it at once; false when it is this member's own, known or over the cap. */
   learn(address: string, kind: AddressKind): boolean {
     if (this.closed || address === this.selfAddress || this.entries.has(address)) return false;
@@ -80,8 +94,10 @@ export class PeerDirectory {
       linked: false,
       stopped: false,
       instanceId: '',
+      tried: false,
     };
     this.entries.set(address, entry);
+    this.untried++;
     this.schedule(entry, 0);
     return true;
   }
@@ -108,6 +124,7 @@ export class PeerDirectory {
     entry.instanceId = instanceId;
     entry.backoff.reset();
     entry.breaker.onSuccess();
+    this.markTried(entry);
   }
 
   dialFailed(address: string): void {
@@ -115,6 +132,7 @@ export class PeerDirectory {
     if (entry === undefined) return;
     entry.dialing = false;
     entry.breaker.onFailure(Date.now());
+    this.markTried(entry);
     if (entry.kind !== 'static' && entry.breaker.state === 'open') return this.forget(entry);
     this.schedule(entry, Math.max(entry.backoff.next(), entry.breaker.waitMs(Date.now())));
   }
@@ -129,8 +147,17 @@ export class PeerDirectory {
     entry.dialing = false;
     entry.instanceId = instanceId;
     entry.breaker.onSuccess();
-    if (holdMs === null) entry.stopped = true;
-    else this.schedule(entry, holdMs);
+    if (this.host.isLinked(instanceId)) {
+      // Its dial-back opened while our dial was still waiting for the answer.
+      entry.linked = true;
+      this.markTried(entry);
+      return;
+    }
+    // With a dial-back coming the member is there but not linked yet: still untried.
+    if (holdMs === null) {
+      entry.stopped = true;
+      this.markTried(entry);
+    } else this.schedule(entry, holdMs);
   }
 
   /** A link to `instanceId` closed: static addresses are redialled with backoff, learned ones forgotten. */
@@ -155,6 +182,7 @@ export class PeerDirectory {
     entry.linked = true;
     if (entry.timer !== null) clearTimeout(entry.timer);
     entry.timer = null;
+    this.markTried(entry);
   }
 
   status(): AddressStatus[] {
@@ -175,6 +203,13 @@ export class PeerDirectory {
   private forget(entry: Entry): void {
     if (entry.timer !== null) clearTimeout(entry.timer);
     this.entries.delete(entry.address);
+    this.markTried(entry);
+  }
+
+  private markTried(entry: Entry): void {
+    if (entry.tried) return;
+    entry.tried = true;
+    if (--this.untried === 0 && !this.closed) this.host.onSettled();
   }
 
   private schedule(entry: Entry, delayMs: number): void {
@@ -188,6 +223,7 @@ export class PeerDirectory {
     if (this.closed || entry.stopped || entry.dialing || entry.linked) return;
     if (entry.instanceId !== '' && this.host.isLinked(entry.instanceId)) {
       entry.linked = true;
+      this.markTried(entry);
       return;
     }
     const now = Date.now();

@@ -1,16 +1,24 @@
 import type { MeshLink } from '../link/mesh-link.js';
 import type { Position } from './topic-state.js';
 
+/**
+ * Before SEQ_CLAIM goes out the claim waits for this member's view of the mesh to settle
+ * ('settling'); then it waits for the candidates' answers ('asking').
+ */
+export type ClaimPhase = 'settling' | 'asking';
+
 /** One SEQ_CLAIM round for one topic (§E.a steps 1–3). */
 export class Claim {
+  phase: ClaimPhase = 'settling';
   readonly relinquished: Position[] = [];
+  /** Candidates asked that have not answered yet. */
+  readonly waiting = new Set<MeshLink>();
+  /** The settle bound, then the answer bound. */
   timer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: number,
     readonly topic: string,
-    /** Candidates live at claim time that have not answered yet. */
-    readonly waiting: Set<MeshLink>,
   ) {}
 }
 

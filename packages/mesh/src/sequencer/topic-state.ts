@@ -87,6 +87,18 @@ export class TopicState {
     return this.head;
   }
 
+  /** T's last position this member holds, own or seen in a MSG, and who assigned it. */
+  noteLast(epoch: number, offset: number, stamper: string): void {
+    const last = this.last;
+    if (last === null) this.last = { epoch, offset, stamper };
+    else {
+      // Updated in place: this runs once per message.
+      last.epoch = epoch;
+      last.offset = offset;
+      last.stamper = stamper;
+    }
+  }
+
   recordEpoch(epoch: number): void {
     if (this.epochs.includes(epoch)) return;
     this.epochs.push(epoch);

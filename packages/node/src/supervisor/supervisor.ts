@@ -164,20 +164,25 @@ export class Supervisor {
   private askHealth(worker: Worker): Promise<WorkerHealth | null> {
     const id = ++this.healthId;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.healthWaiters.delete(id);
-        resolve(null);
-      }, HEALTH_TIMEOUT_MS);
-      this.healthWaiters.set(id, (report) => {
+      const answer = (report: WorkerHealth | null): void => {
         clearTimeout(timer);
         this.healthWaiters.delete(id);
         resolve(report);
-      });
-      send(worker, { wse: 'health', id });
+      };
+      const timer = setTimeout(() => answer(null), HEALTH_TIMEOUT_MS);
+      this.healthWaiters.set(id, answer);
+      send(worker, { wse: 'health', id }, () => answer(null));
     });
   }
 }
 
-function send(worker: Worker, message: ToWorker): void {
-  if (worker.isConnected()) worker.send(message);
+/** `onFailed` runs when the message cannot reach the worker (it is gone or going). */
+function send(worker: Worker, message: ToWorker, onFailed: () => void = () => undefined): void {
+  if (!worker.isConnected()) return onFailed();
+  // A worker killed a moment ago still looks connected until its exit is processed; the write then
+  // fails (EPIPE). With a callback the failure comes here instead of as an 'error' event nobody
+  // listens to, which would take the supervisor down. onExit restarts the worker.
+  worker.send(message, (error) => {
+    if (error instanceof Error) onFailed();
+  });
 }
