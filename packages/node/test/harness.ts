@@ -53,20 +53,28 @@ export interface NodeProcess {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+/** Flags that name a key source of their own: the node then starts without the test secret. */
+const OWN_KEY_SOURCES = ['--jwt-jwks-url', '--jwt-public-key', '--no-auth'];
+
+/** Several workers mesh on ports from --mesh-port up: free ones, unless the test names its own. */
+async function meshPortArgs(extraArgs: string[]): Promise<string[]> {
+  const at = extraArgs.indexOf('--workers');
+  const workers = at >= 0 ? Number(extraArgs[at + 1]) : 1;
+  if (workers <= 1 || extraArgs.includes('--mesh-port')) return [];
+  return ['--mesh-port', String(await freePortRange(workers))];
+}
+
 /**
  * Starts a real `wse start` process on free loopback ports and resolves once it logged "wse ready".
  * On failure the collected output is in the error, so a broken start shows why.
  */
-/** Flags that name a key source of their own: the node then starts without the test secret. */
-const OWN_KEY_SOURCES = ['--jwt-jwks-url', '--jwt-public-key', '--no-auth'];
-
 export async function startNode(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
   const args = [
     WSE_BIN, 'start', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort),
     '--workers', '1', ...(extraArgs.some((a) => OWN_KEY_SOURCES.includes(a)) ? [] : ['--jwt-secret', TEST_SECRET]),
-    '--api-key', TEST_API_KEY, '--log-level', 'info', ...extraArgs,
+    '--api-key', TEST_API_KEY, '--log-level', 'info', ...(await meshPortArgs(extraArgs)), ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const logs: string[] = [];
