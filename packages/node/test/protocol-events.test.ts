@@ -4,6 +4,7 @@ import {
   categoryOf,
   connectionEvent,
   publishAck,
+  publishAckJson,
   publishNack,
   recoveryEntry,
   serverHelloEvent,
@@ -126,6 +127,10 @@ describe('per-connection events (PROTOCOL.md §4, §5, §7, §19)', () => {
       JSON.stringify(publishAck({ cid: 'c-17', topic: 'chat:42', epoch: 0xabcd, offset: 57 })),
       '{"c":"WSE","t":"publish_ack","p":{"cid":"c-17","topic":"chat:42","epoch":"0000abcd","offset":57},"v":1}',
     );
+    // The text built directly for the hot path is byte for byte the object's JSON, escapes included.
+    for (const ack of [{ cid: 'c-17', topic: 'chat:42', epoch: 0xabcd, offset: 57 }, { cid: 'q"\\\u2028é', topic: 'a/"b"', epoch: 0xffffffff, offset: 2 ** 53 - 1 }]) {
+      assert.equal(publishAckJson(ack), JSON.stringify(publishAck(ack)));
+    }
     assert.equal(
       JSON.stringify(publishNack({ cid: 'c-1', topic: 't', code: 'PUBLISH_DENIED', message: 'denied' })),
       '{"c":"WSE","t":"publish_ack","p":{"cid":"c-1","topic":"t","error":{"code":"PUBLISH_DENIED","message":"denied"}},"v":1}',

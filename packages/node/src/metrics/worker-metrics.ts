@@ -18,6 +18,8 @@ export class WorkerMetrics {
     topics: 0,
     presenceMembers: 0,
     paced: 0,
+    /** wse_publications_total by source. */
+    publications: { client: 0, api: 0, library: 0, mesh: 0 } as Record<string, number>,
   };
 
   readonly connectionsTotal: Counter;
@@ -59,7 +61,16 @@ export class WorkerMetrics {
     this.connectionsTotal = new Counter({ name: 'wse_connections_total', help: 'Accepted WebSocket connections', registers });
     this.connectionsRejected = new Counter({ name: 'wse_connections_rejected_total', help: 'Connections refused before or at upgrade', labelNames: ['reason'], registers });
     this.authFailures = new Counter({ name: 'wse_auth_failures_total', help: 'Failed authentications (closed 4401)', labelNames: ['reason'], registers });
-    this.publications = new Counter({ name: 'wse_publications_total', help: 'Publications accepted and fanned out', labelNames: ['source'], registers });
+    this.publications = new Counter({
+      name: 'wse_publications_total',
+      help: 'Publications accepted and fanned out',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [source, n] of Object.entries(counts.publications)) if (n > 0) this.inc({ source }, n);
+      },
+    });
     this.publishRejected = new Counter({ name: 'wse_publish_rejected_total', help: 'Publications refused', labelNames: ['code'], registers });
     this.pacedSeconds = new Counter({ name: 'wse_publish_paced_seconds_total', help: 'Time spent pacing publishers', registers });
     this.slowConsumerDrops = new Counter({ name: 'wse_slow_consumer_drops_total', help: 'Connections closed as slow consumers', registers });

@@ -175,6 +175,11 @@ export function publishAck(input: PublishAckInput): Record<string, unknown> {
   return { c: 'WSE', t: 'publish_ack', p, v: 1 };
 }
 
+/** `JSON.stringify(publishAck(input))`, built directly: one ack per publication. */
+export function publishAckJson(input: PublishAckInput): string {
+  return `{"c":"WSE","t":"publish_ack","p":{"cid":${JSON.stringify(input.cid)},"topic":${JSON.stringify(input.topic)},"epoch":"${epochHex(input.epoch)}","offset":${input.offset}},"v":1}`;
+}
+
 export interface PublishNackInput {
   cid: string;
   topic: string;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { WseError } from '../errors.js';
 import { errorFrame } from '../protocol/control-frames.js';
-import { publishAck, publishNack } from '../protocol/events.js';
+import { publishAck, publishAckJson, publishNack } from '../protocol/events.js';
 import { publicationBody } from '../protocol/publication.js';
 import { signPayload } from '../protocol/signing.js';
 import { isGlob } from '../topics/glob.js';
@@ -71,7 +71,8 @@ export function handleClientPublish(ctx: WorkerContext, session: Session, p: Rec
 }
 
 function acknowledge(session: Session, topic: string, cid: string, stamp: Stamp): void {
-  session.sendEvent(publishAck({ cid, topic, epoch: stamp.epoch, offset: stamp.offset }));
+  const ack = { cid, topic, epoch: stamp.epoch, offset: stamp.offset };
+  session.sendEventJson(publishAckJson(ack), () => publishAck(ack));
 }
 
 /** With a `cid` the refusal goes in `publish_ack`, without one in an `error` frame (§19). */

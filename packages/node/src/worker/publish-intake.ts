@@ -25,18 +25,13 @@ export class PublishIntake {
   private queuedBytes = 0;
   private head = 0;
   private drainScheduled = false;
-  /** wse_publications_total per source, bound once: label lookups per message cost more than the count. */
-  private readonly accepted: Record<PublishSource, { inc(): void }>;
 
   constructor(
     private readonly router: PublicationRouter,
     private readonly backlog: BacklogMonitor,
     private readonly metrics: WorkerMetrics,
     private readonly maxQueuedBytes: number,
-  ) {
-    const bySource = (source: PublishSource) => metrics.publications.labels(source);
-    this.accepted = { client: bySource('client'), api: bySource('api'), library: bySource('library'), mesh: bySource('mesh') };
-  }
+  ) {}
 
   get queued(): number {
     return this.queue.length - this.head;
@@ -100,7 +95,7 @@ export class PublishIntake {
   }
 
   private finish(job: PublishJob, stamp: Stamp): void {
-    this.accepted[job.source].inc();
+    this.metrics.counts.publications[job.source]!++;
     this.metrics.publishDelivery.observe((performance.now() - job.receivedAt) / 1000);
     job.done(null, stamp);
   }

@@ -89,6 +89,16 @@ export class Session {
     return this.write(bytes, true);
   }
 
+  /**
+   * A per-connection event whose plain JSON text the caller built: sent as is where the connection
+   * takes plain JSON (no E2E, msgpack, signing or compression), else encoded from `event()`.
+   */
+  sendEventJson(json: string, event: () => { p?: unknown; sig?: string }): boolean {
+    if (this.closed || this.ws === null) return false;
+    const plain = this.cipher === null && !this.msgpack && this.signingKey === null && json.length * 3 <= this.compressionThreshold;
+    return plain ? this.write(json, true) : this.sendEvent(event());
+  }
+
   /** A control frame that stays plaintext text even on encrypted connections (PROTOCOL.md §3.1). */
   sendText(text: string): boolean {
     if (this.closed || this.ws === null) return false;
