@@ -67,6 +67,19 @@ function publishLoop(m: MeshMember, topic: string, tag: string): { stamps: Stamp
   };
 }
 
+/** Members a, b and c, b and c seeded by a, once all three are linked to each other. */
+async function linkedTrio(): Promise<MeshMember[]> {
+  const a = await startMember();
+  const trio = [a, await startMember({ seeds: [a.address] }), await startMember({ seeds: [a.address] })];
+  try {
+    await whenMembers(trio, () => trio.every((m) => m.stats().peers === 2), WAIT_MS, 'three members linked');
+  } catch (error) {
+    await stopAll(trio);
+    throw error;
+  }
+  return trio;
+}
+
 /** One epoch and offsets 0..n-1, each exactly once. */
 function assertGapFree(stamps: Stamp[], epoch: number, what: string): void {
   assert.deepEqual([...new Set(stamps.map((s) => s.epoch))], [epoch], `${what}: one epoch`);
@@ -139,13 +152,10 @@ test('a non-owner killed with SIGKILL restarts with a new id that wins the topic
 });
 
 test('a joining member that wins the topic waits for every member it learns of before claiming it', { timeout: 60_000 }, async () => {
-  const a = await startMember();
-  const b = await startMember({ seeds: [a.address] });
-  const c = await startMember({ seeds: [a.address] });
-  const old = [a, b, c];
+  const old = await linkedTrio();
+  const [a, b, c] = old as [MeshMember, MeshMember, MeshMember];
   let newcomer: MeshMember | null = null;
   try {
-    await whenMembers(old, () => old.every((m) => m.stats().peers === 2), WAIT_MS, 'three members linked');
     const topic = topicOwnedBy(a, 'join-first-');
     const atC = recordTopic(c, topic);
     c.addInterest(topic);
@@ -174,13 +184,10 @@ test('a joining member that wins the topic waits for every member it learns of b
 });
 
 test('a starting member that would own the topic in its partial view forwards to the live owner once it sees the mesh', { timeout: 60_000 }, async () => {
-  const a = await startMember();
-  const b = await startMember({ seeds: [a.address] });
-  const c = await startMember({ seeds: [a.address] });
-  const old = [a, b, c];
+  const old = await linkedTrio();
+  const [a, b] = old as [MeshMember, MeshMember, MeshMember];
   let newcomer: MeshMember | null = null;
   try {
-    await whenMembers(old, () => old.every((m) => m.stats().peers === 2), WAIT_MS, 'three members linked');
     const topic = topicOwnedBy(a, 'partial-view-');
     const last = (await b.publish(topic, body('before')))!;
     // Alone, or linked to b only, the newcomer would own the topic; in the whole mesh a does.
