@@ -28,8 +28,13 @@ export function encodeEvent(event: object, conn: OutboundConnection): Uint8Array
   if (conn.msgpack) return withPrefix(M_PREFIX, packr.pack(toMsgpackValue(event)));
   const json = JSON.stringify(event);
   // The common case stays a string: uWS encodes it while sending, with no Buffer in between.
-  if (json.length * 3 <= conn.compressionThreshold || Buffer.byteLength(json) <= conn.compressionThreshold) return json;
+  if (staysUncompressed(json, conn.compressionThreshold)) return json;
   return withPrefix(C_PREFIX, deflateSync(json, { level: 1 }));
+}
+
+/** Whether JSON text goes out as is: at most `threshold` bytes (a UTF-16 unit is ≤ 3 UTF-8 bytes). */
+export function staysUncompressed(json: string, threshold: number): boolean {
+  return json.length * 3 <= threshold || Buffer.byteLength(json) <= threshold;
 }
 
 /** A publication (stamped text) for an end-to-end-encrypted subscriber (§8: same bytes inside `E:`). */

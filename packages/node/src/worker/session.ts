@@ -1,7 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Identity } from '../auth/identity.js';
 import type { E2ECipher } from '../protocol/e2e.js';
-import { encodeEvent, encryptText } from '../protocol/outbound.js';
+import { encodeEvent, encryptText, staysUncompressed } from '../protocol/outbound.js';
 import type { TokenBucket } from '../protocol/rate-limiter.js';
 import { signPayload } from '../protocol/signing.js';
 
@@ -95,7 +95,7 @@ export class Session {
    */
   sendEventJson(json: string, event: () => { p?: unknown; sig?: string }): boolean {
     if (this.closed || this.ws === null) return false;
-    const plain = this.cipher === null && !this.msgpack && this.signingKey === null && json.length * 3 <= this.compressionThreshold;
+    const plain = this.cipher === null && !this.msgpack && this.signingKey === null && staysUncompressed(json, this.compressionThreshold);
     return plain ? this.write(json, true) : this.sendEvent(event());
   }
 
