@@ -23,7 +23,8 @@ export type SessionReady = (ws: SessionSocket, session: Session, auth: AuthResul
  * Sockets still authenticating are bounded by --max-pending-upgrades and --upgrade-timeout.
  */
 export class Handshakes {
-  private readonly authenticating = new Set<SessionSocket>();
+  /** Sockets whose token check has not settled, with their --upgrade-timeout timers. */
+  private readonly authenticating = new Map<SessionSocket, NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -61,11 +62,9 @@ export class Handshakes {
     const state = ws.getUserData();
     const handshake = state.handshake;
     if (handshake === null) return;
-    this.authenticating.add(ws);
-    const deadline = setTimeout(() => this.timeOut(ws), this.ctx.config.limits.upgradeTimeoutMs);
+    this.authenticating.set(ws, setTimeout(() => this.abandon(ws, 'upgrade_timeout'), this.ctx.config.limits.upgradeTimeoutMs));
     const settle = (auth: AuthResult): void => {
-      clearTimeout(deadline);
-      if (!this.authenticating.delete(ws)) return;
+      if (!this.forget(ws)) return;
       state.handshake = null;
       const session = createSession(this.ctx, auth, handshake.msgpack);
       session.ws = ws;
@@ -80,29 +79,31 @@ export class Handshakes {
   }
 
   /**
-   * A message before the session exists waits for it, in order. Returns false when the client
-   * overran the bound; the socket is then closed without a status, like one over capacity (§1).
+   * A message before the session exists waits for it, in order. A client that overruns the bound
+   * is closed without a status, like one over capacity (§1).
    */
-  hold(ws: SessionSocket, message: ArrayBuffer, isBinary: boolean): boolean {
+  hold(ws: SessionSocket, message: ArrayBuffer, isBinary: boolean): void {
     const state = ws.getUserData();
+    if (state.handshake === null) return; // abandoned, closing
     if (state.early.length >= MAX_EARLY_MESSAGES) {
       this.ctx.metrics.inboundDropped.inc({ reason: 'before_ready' });
       this.abandon(ws, 'early_messages');
-      return false;
+      return;
     }
     state.early.push({ data: message.slice(0), isBinary });
-    return true;
   }
 
   /** The socket closed before its authentication settled. */
   closed(ws: SessionSocket): void {
-    this.authenticating.delete(ws);
+    this.forget(ws);
   }
 
   /** Drain: sockets still authenticating get the drain close code too. */
   closeAll(code: number, reason: string): void {
-    for (const ws of this.authenticating) ws.end(code, reason);
-    this.authenticating.clear();
+    for (const ws of [...this.authenticating.keys()]) {
+      this.forget(ws);
+      ws.end(code, reason);
+    }
   }
 
   private rejection(draining: boolean): string | null {
@@ -113,12 +114,17 @@ export class Handshakes {
     return null;
   }
 
-  private timeOut(ws: SessionSocket): void {
-    if (this.authenticating.has(ws)) this.abandon(ws, 'upgrade_timeout');
+  /** Stops tracking a socket; false when it was not authenticating any more. */
+  private forget(ws: SessionSocket): boolean {
+    const deadline = this.authenticating.get(ws);
+    if (deadline === undefined) return false;
+    clearTimeout(deadline);
+    this.authenticating.delete(ws);
+    return true;
   }
 
   private abandon(ws: SessionSocket, reason: string): void {
-    this.authenticating.delete(ws);
+    if (!this.forget(ws)) return;
     ws.getUserData().handshake = null;
     this.ctx.metrics.connectionsRejected.inc({ reason });
     ws.end();
