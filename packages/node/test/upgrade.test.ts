@@ -55,6 +55,25 @@ describe('the WebSocket upgrade and the token check (PROTOCOL.md §1–§2)', ()
     }
   });
 
+  test('a client that floods before server_ready is closed without a status, and counted', async () => {
+    const keys = await heldKeyServer();
+    const node = await startNode(['--jwt-algorithm', 'ES256', '--jwt-jwks-url', keys.url]);
+    try {
+      const client = await TestClient.connect(node.url, { token: await keys.sign('eager'), ready: false });
+      // 64 KiB is the byte bound: two 40 KiB messages pass it while the key server holds the check.
+      for (let i = 0; i < 2; i++) client.send({ t: 'health_check', p: { pad: 'x'.repeat(40_000) } });
+      const { code } = await client.closed;
+      assert.equal(code, 1005);
+      const metrics = (await getText(node.metricsPort, '/metrics')).body;
+      assert.equal(metricValue(metrics, 'wse_inbound_dropped_total', { reason: 'before_ready' }), 1);
+      assert.equal(metricValue(metrics, 'wse_connections_rejected_total', { reason: 'early_messages' }), 1);
+    } finally {
+      keys.release();
+      await node.stop();
+      await keys.close();
+    }
+  });
+
   test('a token check slower than --upgrade-timeout closes the socket without a status, counted', async () => {
     const keys = await heldKeyServer();
     const node = await startNode(['--jwt-algorithm', 'ES256', '--jwt-jwks-url', keys.url, '--upgrade-timeout', '0.3']);

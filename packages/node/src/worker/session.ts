@@ -34,6 +34,7 @@ export interface SocketState {
   handshake: Handshake | null;
   /** Messages that arrived before the session existed, replayed in order once it does. */
   early: Array<{ data: ArrayBuffer; isBinary: boolean }>;
+  earlyBytes: number;
 }
 
 export type SessionSocket = WebSocket<SocketState>;

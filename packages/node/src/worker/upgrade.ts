@@ -6,8 +6,9 @@ import { TopicAcl } from '../topics/acl.js';
 import type { WorkerContext } from './context.js';
 import { Session, type SessionSocket, type SocketState } from './session.js';
 
-/** Messages a client may send before its `server_ready`; clients wait for it (PROTOCOL.md §1). */
+/** Messages (and their bytes) a client may send before its `server_ready`; clients wait for it (PROTOCOL.md §1). */
 const MAX_EARLY_MESSAGES = 32;
+const MAX_EARLY_BYTES = 64 * 1024;
 
 /** Called once a socket's authentication has settled and its session exists. */
 export type SessionReady = (ws: SessionSocket, session: Session, auth: AuthResult) => void;
@@ -52,6 +53,7 @@ export class Handshakes {
         msgpack: req.getQuery()?.includes('format=msgpack') ?? false,
       },
       early: [],
+      earlyBytes: 0,
     };
     // No subprotocol and no extensions: permessage-deflate must not be accepted (§1).
     res.upgrade(state, req.getHeader('sec-websocket-key'), '', '', context);
@@ -85,7 +87,8 @@ export class Handshakes {
   hold(ws: SessionSocket, message: ArrayBuffer, isBinary: boolean): void {
     const state = ws.getUserData();
     if (state.handshake === null) return; // abandoned, closing
-    if (state.early.length >= MAX_EARLY_MESSAGES) {
+    state.earlyBytes += message.byteLength;
+    if (state.early.length >= MAX_EARLY_MESSAGES || state.earlyBytes > MAX_EARLY_BYTES) {
       this.ctx.metrics.inboundDropped.inc({ reason: 'before_ready' });
       this.abandon(ws, 'early_messages');
       return;
