@@ -56,6 +56,26 @@ describe('subscribe and publish (PROTOCOL.md §7, §8, §19)', () => {
     await client.close();
   });
 
+  test('a subscribe between publications in one batch: the reply holds the position, only later offsets arrive live', async () => {
+    // Publications are fanned out at the end of the loop turn; the subscribe in the middle of the
+    // turn must still see exactly the offsets stamped after its reported position (§7 ordering).
+    const client = await TestClient.connect(node.url, { token: await makeToken() });
+    const publish = (i: number) => ({ t: 'publish', p: { topic: 'mid-turn', data: i }, cid: `m${i}` });
+    const messages = [
+      ...Array.from({ length: 40 }, (_, i) => publish(i)),
+      { t: 'subscription_update', p: { action: 'subscribe', topics: ['mid-turn'] } },
+      ...Array.from({ length: 40 }, (_, i) => publish(40 + i)),
+    ];
+    client.send({ c: 'WSE', t: 'batch', p: { count: messages.length, messages } });
+    const reply = (await client.nextOfType('subscription_update')).json!;
+    assert.equal(reply['p']['recovery']['mid-turn']['offset'], 39);
+    const live = await client.publications('mid-turn', 40);
+    const expected = Array.from({ length: 40 }, (_, i) => 40 + i);
+    assert.deepEqual(live.map((m) => m['o']), expected);
+    assert.deepEqual(live.map((m) => m['p']), expected);
+    await client.close();
+  });
+
   test('wse_topics denies, control characters and the per-connection cap go to failed_topics', async () => {
     const token = await makeToken({ claims: { wse_topics: { allow: ['public:*'], deny: ['public:secret'] } } });
     const client = await TestClient.connect(node.url, { token });

@@ -22,6 +22,12 @@ export class SubscriptionIndex {
   /** Topic → queue group name → members. */
   readonly groups = new Map<string, Map<string, QueueGroup>>();
 
+  /**
+   * Runs before any change of who receives what: the fan-out sends what it holds first, so a
+   * publication stamped before the change reaches exactly the subscribers of that moment.
+   */
+  beforeChange: () => void = () => {};
+
   private readonly refcounts = new Map<string, number>();
   private subscriptionCount = 0;
 
@@ -42,6 +48,7 @@ export class SubscriptionIndex {
   /** Returns false when the session already held the subscription (re-subscribe is normal, §7). */
   subscribe(session: Session, topic: string): boolean {
     if (session.topics.has(topic)) return false;
+    this.beforeChange();
     session.topics.add(topic);
     this.subscriptionCount++;
     if (isGlob(topic)) addToSet(this.globs, topic, session);
@@ -52,7 +59,9 @@ export class SubscriptionIndex {
   }
 
   unsubscribe(session: Session, topic: string): boolean {
-    if (!session.topics.delete(topic)) return false;
+    if (!session.topics.has(topic)) return false;
+    this.beforeChange();
+    session.topics.delete(topic);
     this.subscriptionCount--;
     if (isGlob(topic)) removeFromSet(this.globs, topic, session);
     else if (!removeFromSet(this.direct, topic, session) && !session.closed) session.ws?.unsubscribe(topic);
@@ -63,6 +72,7 @@ export class SubscriptionIndex {
   joinGroup(session: Session, topic: string, group: string): boolean {
     const key = groupKey(topic, group);
     if (session.groups.has(key)) return false;
+    this.beforeChange();
     session.groups.add(key);
     let byName = this.groups.get(topic);
     if (byName === undefined) this.groups.set(topic, (byName = new Map()));
@@ -75,7 +85,9 @@ export class SubscriptionIndex {
 
   leaveGroup(session: Session, topic: string, group: string): boolean {
     const key = groupKey(topic, group);
-    if (!session.groups.delete(key)) return false;
+    if (!session.groups.has(key)) return false;
+    this.beforeChange();
+    session.groups.delete(key);
     const byName = this.groups.get(topic);
     const queue = byName?.get(group);
     if (byName !== undefined && queue !== undefined) {
@@ -101,6 +113,7 @@ export class SubscriptionIndex {
    * subscriptions leave uWS's topic tree for the per-connection path.
    */
   moveToDirect(session: Session): void {
+    this.beforeChange();
     for (const topic of session.topics) {
       if (isGlob(topic)) continue;
       session.ws?.unsubscribe(topic);

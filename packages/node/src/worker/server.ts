@@ -61,18 +61,18 @@ export class WorkerServer {
       if (interested) member?.addInterest(topic);
       else member?.removeInterest(topic);
     });
-    const fanout = new Fanout(app, index, metrics);
     const backlog = new BacklogMonitor(sessions, metrics, {
       highWaterBytes: config.fanoutBacklogBytes,
       maxOutboundBytes: config.limits.maxOutboundQueueBytes,
       intervalMs: BACKLOG_SAMPLE_MS,
       onPacingChange: (paced) => member?.setIntakePaused(paced),
     });
+    const fanout = new Fanout(app, index, metrics, backlog);
+    index.beforeChange = () => fanout.flush();
     // Every stamped message this worker fans out, sequenced here or received from the owner.
     const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
       store.append(topic, epoch, offset, stamped);
       fanout.deliver(topic, stamped);
-      backlog.noteFanout(stamped.length);
     };
     const router: PublicationRouter = member === null ? new LocalRouter(store, deliver) : new MeshRouter(member);
     const tracker = new PresenceTracker(config.limits.presenceMaxMembers, config.limits.presenceMaxDataBytes);
@@ -261,6 +261,7 @@ export class WorkerServer {
       if (this.ctx.sessions.size === 0) resolve();
     });
     this.handshakes.closeAll(CloseCode.drain, 'drain');
+    this.ctx.fanout.flush();
     for (const session of this.ctx.sessions) session.end(CloseCode.drain, 'drain');
     await within(allClosed, timeoutMs);
     for (const session of this.ctx.sessions) session.abort('drain');
