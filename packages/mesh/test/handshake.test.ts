@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Cap, FrameType } from '../src/frame/constants.js';
 import { decodeHello } from '../src/frame/payloads.js';
 import { helloMac } from '../src/link/auth.js';
@@ -157,6 +158,25 @@ test('heartbeat: a peer that goes silent is detected dead; PINGs are answered', 
     assert.equal(m.stats().deadPeers, 1);
   } finally {
     await m.stop();
+  }
+});
+
+test('heartbeat: a member whose own event loop was blocked keeps its healthy links', async () => {
+  const a = await startMember();
+  const b = await startMember({ peers: [a.address] });
+  try {
+    await waitLinked([a, b]);
+    // Longer than deadAfterMs (600 ms in these tests): the first tick afterwards runs before the
+    // sockets are read, and sees every link silent for the whole block.
+    const until = Date.now() + 1_500;
+    while (Date.now() < until);
+    // Both members' overdue heartbeat ticks run before this timer does.
+    await delay(1);
+    assert.equal(a.stats().deadPeers + b.stats().deadPeers, 0);
+    assert.equal(a.stats().peers, 1);
+    assert.equal(b.stats().peers, 1);
+  } finally {
+    await stopAll([a, b]);
   }
 });
 

@@ -12,9 +12,14 @@ export interface HeartbeatSettings {
  * MESH.md §5: a PING on every link each interval; a link silent for longer than `deadAfterMs` is
  * closed, except one whose reading this member paused (§E.b.6). The same tick sends the periodic
  * RESYNC when it is due.
+ *
+ * Silence is also counted in ticks. After this member's own event loop was blocked, the first tick
+ * runs before the sockets are read, so every link looks silent for as long as the block lasted;
+ * requiring as many silent ticks as `deadAfterMs` holds intervals keeps healthy links open then.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
+  private readonly deadAfterTicks: number;
 
   constructor(
     private readonly links: LinkTable,
@@ -23,7 +28,9 @@ export class Heartbeat {
     private readonly resync: (link: MeshLink, now: number) => void,
     /** Told of every PONG: the settled view waits for the one answering its PING at open. */
     private readonly ponged: (link: MeshLink) => void,
-  ) {}
+  ) {
+    this.deadAfterTicks = Math.max(1, Math.floor(s.deadAfterMs / s.pingIntervalMs));
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.s.pingIntervalMs);
@@ -46,7 +53,9 @@ export class Heartbeat {
   private tick(): void {
     const now = Date.now();
     for (const link of this.links.list) {
-      if (!link.readPaused && now - link.lastActivity > this.s.deadAfterMs) {
+      link.silentTicks = link.lastActivity === link.activitySeenAtTick ? link.silentTicks + 1 : 0;
+      link.activitySeenAtTick = link.lastActivity;
+      if (!link.readPaused && link.silentTicks >= this.deadAfterTicks && now - link.lastActivity > this.s.deadAfterMs) {
         this.counters.deadPeers++;
         link.close('dead-peer');
         continue;

@@ -51,6 +51,10 @@ export class MeshLink implements RecordHandler, QueueOwner {
   caps = 0;
   version = 0;
   lastActivity = Date.now();
+  /** Heartbeat ticks in a row that found no activity since the one before (§5). */
+  silentTicks = 0;
+  /** `lastActivity` as the previous heartbeat tick saw it. */
+  activitySeenAtTick = 0;
   readPaused = false;
   rttMs = -1;
   pingSentAt = 0;
