@@ -11,7 +11,7 @@ import { acceptFor } from '../src/ws/handshake.js';
 import { serverFrame } from '../src/ws/server-frame.js';
 
 /**
- * The native load client (native/wse-load.c) against real servers on loopback: a spawned WSE node
+ * The native load client (native/*.c) against real servers on loopback: a spawned WSE node
  * (its count must equal wse_messages_sent_total), and a scripted server that injects gaps,
  * duplicates, fragments, pings and refusals, where its report must equal the Node client's.
  */
@@ -23,7 +23,7 @@ const HAVE_CC = (() => {
     return false;
   }
 })();
-const skip = HAVE_CC ? false : 'no C compiler (cc): native/wse-load.c is not built here';
+const skip = HAVE_CC ? false : 'no C compiler (cc): the native client (native/*.c) is not built here';
 
 const OP_TEXT = 0x1;
 const OP_BINARY = 0x2;

@@ -14,7 +14,7 @@ export interface LoadReport extends Omit<PoolReport, 'latency'> {
   latency: LatencyHistogram;
 }
 
-/** Which load process runs the subscribers: load-process.js, or native/wse-load.c built by build:native. */
+/** Which load process runs the subscribers: load-process.js, or the C client of native/ built by build:native. */
 export type LoadClientKind = 'node' | 'native';
 
 export interface LoadClientOptions {
