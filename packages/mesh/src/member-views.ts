@@ -96,6 +96,7 @@ export function meshStats(s: StatsSources): MeshStats {
     deadLetterTotal: s.deadLetters.total,
     creditsOutstanding: s.sequencer.creditsOutstanding,
     topics: s.sequencer.topics.size,
+    ownedTopics: s.sequencer.topics.ownedCount(),
     localInterest: s.localInterest,
     sequencer: { ...s.sequencer.counters },
   };

@@ -59,6 +59,8 @@ export interface MeshStats extends MemberCounters {
   fullLinks: number;
   creditsOutstanding: number;
   topics: number;
+  /** Topics this member is the owner (sequencer) of. */
+  ownedTopics: number;
   localInterest: number;
   sequencer: SequencerCounters;
 }

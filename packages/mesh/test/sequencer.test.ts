@@ -89,6 +89,8 @@ test('owner agreement and one total order: concurrent publishes from 4 members',
       const mine = reference.map((x) => (JSON.parse(x) as { c: string }).c).filter((c) => c.startsWith(`${k}:`));
       assert.deepEqual(mine, Array.from({ length: 50 }, (_, i) => `${k}:${i}`));
     }
+    const owner = all.find((m) => m.ownerOf(topic) === m.instanceId)!;
+    assert.deepEqual(all.map((m) => m.stats().ownedTopics), all.map((m) => (m === owner ? 1 : 0)), 'only the owner counts the topic as owned');
   } finally {
     await stopAll(all);
   }

@@ -143,6 +143,13 @@ export class TopicTable {
     return ts;
   }
 
+  /** Topics this member sequences as their owner (one pass; read per scrape, not per message). */
+  ownedCount(): number {
+    let owned = 0;
+    for (const ts of this.map.values()) if (ts.role === 'owner') owned++;
+    return owned;
+  }
+
   values(): IterableIterator<TopicState> {
     return this.map.values();
   }

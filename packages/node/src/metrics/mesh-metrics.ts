@@ -23,6 +23,7 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
   gauge(registers, 'wse_mesh_paused_links', 'Links this worker stopped reading (fan-out backlog)', () => stats().pausedLinks);
   gauge(registers, 'wse_mesh_full_links', 'Links above their outbound high-water mark', () => stats().fullLinks);
   gauge(registers, 'wse_mesh_outbound_bytes', 'Bytes queued on mesh links, unwritten', () => stats().links.reduce((sum, link) => sum + link.queuedBytes, 0));
+  gauge(registers, 'wse_mesh_owned_topics', 'Topics this worker sequences as their owner (MESH.md E.a)', () => stats().ownedTopics);
   gauge(registers, 'wse_mesh_credits_outstanding', 'PUBLISH frames sent and not yet credited', () => stats().creditsOutstanding);
   monotonic(registers, 'wse_mesh_reconnects_total', 'Mesh reconnect attempts', () => stats().reconnects);
   monotonic(registers, 'wse_cluster_auth_failures_total', 'Mesh HELLOs refused for a bad or missing cluster proof', () => stats().authFailures);
