@@ -12,7 +12,13 @@ function store(options: Partial<RecoveryStoreOptions> = {}, clock = new Clock())
   return new RecoveryStore({ bufferSize: 16, ttlMs: 300_000, maxMessages: 500, memoryBudgetBytes: 1 << 30, now: clock.now, ...options });
 }
 
-const body = (topic: string, offset: number, size = 0): Buffer => Buffer.from(`{"tp":"${topic}","o":${offset}${' '.repeat(size)}}`);
+/** A message in its own backing store, so pinned bytes equal message bytes. */
+const body = (topic: string, offset: number, size = 0): Buffer => ownBuffer(`{"tp":"${topic}","o":${offset}${' '.repeat(size)}}`);
+
+function ownBuffer(text: string): Buffer {
+  const bytes = new TextEncoder().encode(text);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** Publish like the sequencer: take the next stamp, append. */
 function publish(s: RecoveryStore, topic: string, count: number, size = 0): { epoch: number; offset: number } {
@@ -140,6 +146,36 @@ describe('recovery store (PROTOCOL.md §8)', () => {
     assert.equal(stats.bytes, 7 * size);
     assert.equal(s.position('b').kind, 'no_history');
     assert.equal(s.position('a').offset, 5);
+  });
+
+  it('counts the whole backing store a message keeps alive, once however many messages share it', () => {
+    const slab = 8192;
+    // Sparse topics: each message is the only one held from its pool slab.
+    const sparse = store({ memoryBudgetBytes: 3 * slab });
+    for (const topic of ['a', 'b', 'c']) {
+      const stamp = sparse.nextStamp(topic);
+      sparse.append(topic, stamp.epoch, stamp.offset, Buffer.from(new ArrayBuffer(slab), 0, 100));
+    }
+    assert.equal(sparse.stats().bytes, 3 * slab);
+    assert.equal(sparse.stats().evictions.budget, 0);
+    const stamp = sparse.nextStamp('d');
+    sparse.append('d', stamp.epoch, stamp.offset, Buffer.from(new ArrayBuffer(slab), 0, 100));
+    assert.equal(sparse.stats().evictions.budget, 1, 'the fourth slab is over the budget');
+    assert.equal(sparse.stats().bytes, 3 * slab);
+    assert.equal(sparse.position('a').kind, 'no_history');
+
+    // Views of one slab count it once, and it is released with the last of them.
+    const clock = new Clock();
+    const shared = store({ bufferSize: 16, ttlMs: 1_000 }, clock);
+    const backing = new ArrayBuffer(slab);
+    for (let i = 0; i < 20; i++) {
+      const next = shared.nextStamp('t');
+      shared.append('t', next.epoch, next.offset, Buffer.from(backing, i * 100, 100));
+    }
+    assert.equal(shared.stats().bytes, slab);
+    clock.ms += 2_000;
+    shared.sweep();
+    assert.equal(shared.stats().bytes, 0);
   });
 
   it('expires rings idle past the TTL on sweep, and only those', () => {

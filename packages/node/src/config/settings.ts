@@ -86,7 +86,7 @@ export const SETTINGS = {
   recoveryBufferSize: setting(128, integer(16, 1 << 20), 'Recovery slots per topic (rounded up to a power of two)'),
   recoveryTtl: setting(300_000, seconds(0.01, 7 * 86400), 'Seconds a message stays recoverable'),
   recoveryMaxMessages: setting(500, integer(1, 1_000_000), 'Most messages replayed per topic and request'),
-  recoveryMemoryBudget: setting(256 * MIB, size(0, 64 * GIB), 'Bytes of recovery history per worker (LRU eviction)'),
+  recoveryMemoryBudget: setting(256 * MIB, size(0, 64 * GIB), 'Memory recovery history may keep alive per worker (LRU eviction)'),
   compressionThreshold: setting(1024, size(0, 16 * MIB), 'Per-connection sends above this size are zlib-compressed'),
   fanoutBacklogBytes: setting(64 * MIB, size(KIB, 64 * GIB), 'Unwritten fan-out bytes per worker before publishers are paced'),
   presence: setting(true, boolean, 'Presence tracking (--no-presence turns it off)'),

@@ -53,7 +53,7 @@ export class WorkerMetrics {
     gauge(registers, 'wse_publish_paced', '1 while this worker paces publishers', () => counts.paced);
     gauge(registers, 'wse_presence_members', 'Users present across all topics', () => counts.presenceMembers);
     gauge(registers, 'wse_recovery_topics', 'Topics with a recovery ring', () => this.recoveryStats().topics);
-    gauge(registers, 'wse_recovery_bytes', 'Bytes held by recovery rings', () => this.recoveryStats().bytes);
+    gauge(registers, 'wse_recovery_bytes', 'Memory recovery rings keep alive (whole backing stores of the stored messages)', () => this.recoveryStats().bytes);
     gauge(registers, 'wse_recovery_budget_bytes', 'Recovery memory budget', () => this.recoveryStats().budget);
     monotonic(registers, 'wse_messages_received_total', 'Inbound client messages', () => counts.messagesReceived);
     monotonic(registers, 'wse_messages_sent_total', 'Frames delivered to clients', () => counts.messagesSent);

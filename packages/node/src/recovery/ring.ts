@@ -1,3 +1,5 @@
+import { PinnedBytes } from './pinned-bytes.js';
+
 /**
  * One (topic, epoch) history (PROTOCOL.md §8): a power-of-two array of slots indexed by offset.
  * The window is [tail, head); offsets inside it whose slot is empty are holes (a jump over missing
@@ -11,6 +13,7 @@ export class RecoveryRing {
   head = 0;
   /** Oldest offset held; equals head when the ring is empty. */
   tail = 0;
+  /** Message bytes held; what they keep alive is in the shared `PinnedBytes`. */
   bytes = 0;
   /** Last append, stored or not: the store's LRU and TTL order. */
   lastWriteMs: number;
@@ -20,7 +23,12 @@ export class RecoveryRing {
   private readonly slots: (Buffer | undefined)[];
   private readonly offsets: Float64Array;
 
-  constructor(epoch: number, slots: number, nowMs: number) {
+  constructor(
+    epoch: number,
+    slots: number,
+    nowMs: number,
+    private readonly pinned = new PinnedBytes(),
+  ) {
     this.epoch = epoch;
     this.size = roundUpPowerOfTwo(slots);
     this.slots = new Array<Buffer | undefined>(this.size).fill(undefined);
@@ -47,6 +55,7 @@ export class RecoveryRing {
     this.slots[i] = data;
     this.offsets[i] = offset;
     this.bytes += data.length;
+    this.pinned.hold(data);
     // The tail names the oldest message actually held: holes at the front are skipped.
     while (this.offsets[this.tail % this.size] !== this.tail) this.tail++;
     return true;
@@ -68,6 +77,18 @@ export class RecoveryRing {
     return out;
   }
 
+  /** Lets go of every message (the ring is being evicted). */
+  clear(): void {
+    for (let i = 0; i < this.size; i++) {
+      const data = this.slots[i];
+      if (data !== undefined) this.pinned.release(data);
+    }
+    this.slots.fill(undefined);
+    this.offsets.fill(-1);
+    this.bytes = 0;
+    this.tail = this.head;
+  }
+
   private evictBefore(newTail: number): void {
     if (newTail <= this.tail) return;
     const stop = Math.min(newTail, this.tail + this.size);
@@ -78,7 +99,9 @@ export class RecoveryRing {
   private drop(offset: number): void {
     const i = offset % this.size;
     if (this.offsets[i] !== offset) return;
-    this.bytes -= this.slots[i]!.length;
+    const data = this.slots[i]!;
+    this.bytes -= data.length;
+    this.pinned.release(data);
     this.slots[i] = undefined;
     this.offsets[i] = -1;
     this.evicted++;

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { epochHex, parseEpochHex } from '../protocol/publication.js';
+import { PinnedBytes } from './pinned-bytes.js';
 import { RecoveryRing } from './ring.js';
 
 export interface RecoveryStoreOptions {
@@ -25,6 +26,7 @@ export type RecoveryOutcome =
 export interface RecoveryStats {
   topics: number;
   rings: number;
+  /** Memory the rings keep alive (whole backing stores; the budget applies to this). */
   bytes: number;
   /** `ttl` and `budget` count rings; `slots` counts messages pushed out of a full ring. */
   evictions: { ttl: number; budget: number; slots: number };
@@ -53,7 +55,7 @@ export class RecoveryStore {
   private readonly lru = new Map<RecoveryRing, string>();
   private lastWritten: RecoveryRing | null = null;
   private readonly retired = new Map<string, number[]>();
-  private bytes = 0;
+  private readonly pinned = new PinnedBytes();
   private readonly evictions = { ttl: 0, budget: 0, slots: 0 };
 
   constructor(options: RecoveryStoreOptions) {
@@ -82,10 +84,8 @@ export class RecoveryStore {
     const history = this.history(topic);
     const ring = history.rings.get(epoch) ?? this.openRing(topic, history, epoch);
     history.current = ring;
-    const before = ring.bytes;
     const evictedBefore = ring.evicted;
     ring.append(offset, stamped, this.now());
-    this.bytes += ring.bytes - before;
     this.evictions.slots += ring.evicted - evictedBefore;
     this.touch(ring, topic);
     this.enforceBudget();
@@ -132,7 +132,7 @@ export class RecoveryStore {
   }
 
   stats(): RecoveryStats {
-    return { topics: this.topics.size, rings: this.lru.size, bytes: this.bytes, evictions: { ...this.evictions } };
+    return { topics: this.topics.size, rings: this.lru.size, bytes: this.pinned.total, evictions: { ...this.evictions } };
   }
 
   /** Offsets k+1 … head−1 when all are held and within the replay cap (§8 table, row 1). */
@@ -153,7 +153,7 @@ export class RecoveryStore {
   }
 
   private openRing(topic: string, history: TopicHistory, epoch: number): RecoveryRing {
-    const ring = new RecoveryRing(epoch, this.slots, this.now());
+    const ring = new RecoveryRing(epoch, this.slots, this.now(), this.pinned);
     history.rings.set(epoch, ring);
     this.touch(ring, topic);
     return ring;
@@ -178,7 +178,7 @@ export class RecoveryStore {
   }
 
   private enforceBudget(): void {
-    while (this.bytes > this.budget && this.lru.size > 0) {
+    while (this.pinned.total > this.budget && this.lru.size > 0) {
       const oldest = this.lru.keys().next().value as RecoveryRing;
       this.evict(oldest);
       this.evictions.budget++;
@@ -189,7 +189,7 @@ export class RecoveryStore {
     const topic = this.lru.get(ring)!;
     this.lru.delete(ring);
     if (this.lastWritten === ring) this.lastWritten = null;
-    this.bytes -= ring.bytes;
+    ring.clear();
     const history = this.topics.get(topic)!;
     history.rings.delete(ring.epoch);
     if (history.current === ring) history.current = null;
