@@ -13,11 +13,11 @@ export const MAX_PENDING_PUBLICATIONS = 1024;
  * per-connection sends only for encrypted subscribers, glob subscribers and queue groups.
  *
  * Publications are sent once per loop turn, not inside the handler that stamped them. uWS sends
- * queued publications when 32 are waiting; inside a client's message handler that client's socket
- * holds the loop's one cork, so every subscriber then got each message in its own `send` — a
- * publisher with more than 32 publishes in flight cut deliveries/s five-fold (baseline uWS too).
- * From `setImmediate` every subscriber is corked and gets the turn's messages in one write.
- * Subscription changes call `flush()` first, so a subscriber's position and its first live
+ * queued publications once more than 32 are waiting; inside a client's message handler that
+ * client's socket holds the loop's one cork, so every subscriber then got each message in its own
+ * `send` — a publisher with more than 32 publishes in flight cut deliveries/s five-fold (baseline
+ * uWS too). From `setImmediate` every subscriber is corked and gets the turn's messages in one
+ * write. Subscription changes call `flush()` first, so a subscriber's position and its first live
  * message stay as PROTOCOL.md §7 orders them.
  */
 export class Fanout {
