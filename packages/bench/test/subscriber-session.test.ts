@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import uWS from 'uWebSockets.js';
 import { SubscriberPool } from '../src/load/subscriber-pool.js';
+import { nowMicros } from '../src/sys/clock.js';
 
 /** A server that refuses every connection the way PROTOCOL.md §2 says a WSE server does. */
 describe('subscriber session start', () => {
@@ -48,5 +50,20 @@ describe('subscriber session start', () => {
     assert.equal(report.firstError, 'AUTH_FAILED: Authentication failed');
     assert.deepEqual(cookies, ['access_token=abc', 'access_token=abc', 'access_token=abc']);
     await pool.closeAll(1000);
+  });
+});
+
+describe('subscriber pool window CPU', () => {
+  it('a report taken before the window-end timer has run still measures the window', async () => {
+    const pool = new SubscriberPool();
+    const startUs = nowMicros() + 1_000;
+    const endUs = startUs + 20_000;
+    pool.setWindow(startUs, endUs);
+    await delay(5); // the start edge has run
+    // A busy loop past the end, as a load process deep in one poll phase: the end timer cannot run.
+    while (nowMicros() < endUs + 1_000);
+    const report = pool.report();
+    assert.ok(report.cpuWallMicros >= endUs - startUs, `window wall ${report.cpuWallMicros} µs`);
+    assert.ok(report.cpuMicros > 0, 'the busy window used CPU');
   });
 });

@@ -61,6 +61,8 @@ export class SubscriberPool implements SubscriberListener {
   private allClosed: (() => void) | null = null;
   private closing = false;
   private cpuAtStart: NodeJS.CpuUsage | null = null;
+  private cpuStartedAtUs = 0;
+  private windowEndUs = 0;
   private readonly windowTimers: NodeJS.Timeout[] = [];
   private cpuMicros = 0;
   private cpuWallMicros = 0;
@@ -78,12 +80,23 @@ export class SubscriberPool implements SubscriberListener {
   setWindow(startUs: number, endUs: number): void {
     this.stats.setWindow(startUs, endUs);
     this.clearWindowTimers();
-    atMicros(this.windowTimers, startUs, () => (this.cpuAtStart = cpuUsage()));
-    atMicros(this.windowTimers, endUs, () => {
-      const used = cpuUsage(this.cpuAtStart ?? undefined);
-      this.cpuMicros = used.user + used.system;
-      this.cpuWallMicros = endUs - startUs;
+    this.cpuAtStart = null;
+    this.cpuMicros = 0;
+    this.cpuWallMicros = 0;
+    this.windowEndUs = endUs;
+    atMicros(this.windowTimers, startUs, () => {
+      this.cpuAtStart = cpuUsage();
+      this.cpuStartedAtUs = nowMicros();
     });
+    atMicros(this.windowTimers, endUs, () => this.endCpuWindow());
+  }
+
+  /** Window CPU from the start edge to now; the wall time is measured too, as either edge may run late. */
+  private endCpuWindow(): void {
+    if (this.cpuAtStart === null || this.cpuWallMicros > 0) return;
+    const used = cpuUsage(this.cpuAtStart);
+    this.cpuMicros = used.user + used.system;
+    this.cpuWallMicros = nowMicros() - this.cpuStartedAtUs;
   }
 
   /**
@@ -106,6 +119,9 @@ export class SubscriberPool implements SubscriberListener {
   }
 
   report(): PoolReport {
+    // A loaded loop can take the report in the same poll phase as the settle, before the end
+    // timer's turn: the window CPU would read 0. An edge that has passed is taken now.
+    if (this.windowEndUs > 0 && nowMicros() >= this.windowEndUs) this.endCpuWindow();
     const perTopic: PoolReport['perTopic'] = {};
     let seqGaps = 0, seqDuplicates = 0, offsetGaps = 0, offsetDuplicates = 0, live = 0;
     for (const s of this.subscribers) {
@@ -159,6 +175,7 @@ export class SubscriberPool implements SubscriberListener {
     this.connectFailures = 0;
     this.firstError = '';
     this.cpuAtStart = null;
+    this.windowEndUs = 0;
     this.cpuMicros = 0;
     this.cpuWallMicros = 0;
     this.stats.reset();
