@@ -61,12 +61,12 @@ export const fanoutCommand: CommandModule<object, Args> = {
       .option('client', { choices: ['node', 'native'], default: 'node', describe: 'load process kind: load-process.js, or the C client (dist/native/wse-load)' })
       .option('client-threads', { type: 'number', default: 1, describe: 'worker threads per native load process' })
       .option('batch', { type: 'number', default: 500, describe: 'subscribers connected at once per load process' })
-      .option('window', { type: 'number', default: 16, describe: 'publications in flight before waiting for acks (see README: small is fast)' })
+      .option('window', { type: 'number', default: 16, describe: 'publications in flight before waiting for acks (README: past 32 bare uWS collapses)' })
       .option('message-bytes', { type: 'number', default: 100, describe: 'size of each publication subscribers receive' })
       .option('workers', { type: 'number', default: 1, describe: 'WSE workers per spawned node' })
       .option('jwt-secret', { type: 'string', default: DEFAULT_SECRET })
       .option('wse-bin', { type: 'string', describe: 'WSE CLI to spawn (default: this repository\'s)' })
-      .option('wse-args', { type: 'string', default: '', describe: 'extra arguments for the spawned `wse start`, space-separated' })
+      .option('wse-args', { type: 'string', default: '', describe: 'extra arguments for the spawned `wse start`, space-separated: --wse-args="--flag value"' })
       .option('json', { type: 'string', describe: 'also write the full report (every run) to this file' })
       .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown' }),
   handler: async (args) => {

@@ -30,7 +30,7 @@ export function withTargetOptions<T>(y: Argv<T>): Argv<T & TargetArgs> {
     .option('metrics', { type: 'string', describe: 'their metrics endpoints host:port,…, same order' })
     .option('jwt-secret', { type: 'string', default: DEFAULT_SECRET })
     .option('wse-bin', { type: 'string', describe: 'WSE CLI to spawn (default: this repository\'s)' })
-    .option('wse-args', { type: 'string', default: '', describe: 'extra `wse start` arguments, space-separated' })
+    .option('wse-args', { type: 'string', default: '', describe: 'extra `wse start` arguments, space-separated: --wse-args="--flag value"' })
     .option('json', { type: 'string', describe: 'also write everything measured to this file' })
     .option('markdown', { type: 'boolean', default: false, describe: 'print Markdown' }) as unknown as Argv<T & TargetArgs>;
 }
