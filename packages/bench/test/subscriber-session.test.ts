@@ -61,9 +61,11 @@ describe('subscriber pool window CPU', () => {
     pool.setWindow(startUs, endUs);
     await delay(5); // the start edge has run
     // A busy loop past the end, as a load process deep in one poll phase: the end timer cannot run.
-    while (nowMicros() < endUs + 1_000);
+    const busyUntil = Math.max(endUs, nowMicros() + 15_000) + 1_000;
+    while (nowMicros() < busyUntil);
     const report = pool.report();
-    assert.ok(report.cpuWallMicros >= endUs - startUs, `window wall ${report.cpuWallMicros} µs`);
+    // Measured from when the start edge ran, which may be late, to the report.
+    assert.ok(report.cpuWallMicros > 10_000, `window wall ${report.cpuWallMicros} µs`);
     assert.ok(report.cpuMicros > 0, 'the busy window used CPU');
   });
 });
