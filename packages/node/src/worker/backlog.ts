@@ -11,14 +11,20 @@ export interface BacklogOptions {
   onPacingChange?: (paced: boolean) => void;
 }
 
+/** Connections the timer visits per tick; a pass over more of them spans several ticks. */
+export const SESSIONS_PER_TICK = 8192;
+
 /**
  * Watches what the worker's WebSocket connections have not yet written (DESIGN.md, flow control).
- * uWS gives no total, so every connection is sampled: O(connections) per sample, on a timer and
- * whenever 1/8 of the per-connection limit has been fanned out since the last sample. No
- * connection can gain more than that between two samples, so:
- * - a connection past 3/4 of its limit is a slow consumer and is closed with 4008 before uWS's own
- *   hard limit (which closes without a status) can be reached;
- * - while the total is above the high-water mark, publishers are paced; they resume below half.
+ * uWS gives no total, so connections are sampled one by one:
+ * - a full pass whenever 1/8 of the per-connection limit has been fanned out since the last one.
+ *   No connection can gain more than that between two passes, so one past 3/4 of its limit is a
+ *   slow consumer and is closed with 4008 before uWS's own hard limit (which closes without a
+ *   status) can be reached;
+ * - on the timer, the next `SESSIONS_PER_TICK` connections of a pass, so a worker with 100,000
+ *   connections never blocks its loop for a whole pass. While the total is above the high-water
+ *   mark publishers are paced (a partial sum already over it is enough); they resume when a
+ *   completed pass finds it below half.
  */
 export class BacklogMonitor {
   private paced = false;
@@ -27,6 +33,10 @@ export class BacklogMonitor {
   private timer: NodeJS.Timeout | null = null;
   private bytesSinceSample = 0;
   private readonly sampleEveryBytes: number;
+  private readonly slowMark: number;
+  /** Where the timer's pass stands, and what it has summed so far. */
+  private cursor: Iterator<Session> | null = null;
+  private passTotal = 0;
 
   constructor(
     private readonly sessions: Set<Session>,
@@ -34,6 +44,7 @@ export class BacklogMonitor {
     private readonly options: BacklogOptions,
   ) {
     this.sampleEveryBytes = options.maxOutboundBytes / 8;
+    this.slowMark = (options.maxOutboundBytes * 3) / 4;
   }
 
   /** Called per fanned-out frame with its size (one add on the hot path). */
@@ -43,13 +54,14 @@ export class BacklogMonitor {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.sample(), this.options.intervalMs);
+    this.timer = setInterval(() => this.sampleSlice(), this.options.intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.cursor = null;
     this.release();
   }
 
@@ -69,18 +81,39 @@ export class BacklogMonitor {
     else this.waiters.push(callback);
   }
 
+  /** A full pass over every connection at once. */
   sample(): void {
     this.bytesSinceSample = 0;
-    const slowMark = (this.options.maxOutboundBytes * 3) / 4;
     let total = 0;
-    for (const session of this.sessions) {
-      const backlog = session.backlog();
-      if (backlog > slowMark) {
-        session.end(CloseCode.slowConsumer, 'slow_consumer', 'slow consumer');
-        continue;
+    for (const session of this.sessions) total += this.visit(session);
+    this.finishPass(total);
+  }
+
+  /** The timer's step: the next slice of the current pass. */
+  sampleSlice(): void {
+    this.cursor ??= this.sessions.values();
+    for (let visited = 0; visited < SESSIONS_PER_TICK; visited++) {
+      const next = this.cursor.next();
+      if (next.done === true) {
+        this.finishPass(this.passTotal);
+        return;
       }
-      total += backlog;
+      this.passTotal += this.visit(next.value);
     }
+    if (!this.paced && this.passTotal > this.options.highWaterBytes) this.pace();
+  }
+
+  /** One connection's backlog; a slow consumer is closed and counts nothing. */
+  private visit(session: Session): number {
+    const backlog = session.backlog();
+    if (backlog <= this.slowMark) return backlog;
+    session.end(CloseCode.slowConsumer, 'slow_consumer', 'slow consumer');
+    return 0;
+  }
+
+  private finishPass(total: number): void {
+    this.cursor = null;
+    this.passTotal = 0;
     this.metrics.counts.fanoutBacklogBytes = total;
     if (!this.paced && total > this.options.highWaterBytes) this.pace();
     else if (this.paced && total <= this.options.highWaterBytes / 2) this.release();
