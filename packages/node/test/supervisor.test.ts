@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TestClient } from './client.js';
-import { getText, makeToken, metricValue, runWse, startNode, type NodeProcess } from './harness.js';
+import { api, getText, makeToken, metricValue, runWse, startNode, type NodeProcess } from './harness.js';
 
 async function health(node: NodeProcess): Promise<Record<string, any>> {
   return JSON.parse((await getText(node.metricsPort, '/health')).body);
@@ -18,23 +18,24 @@ describe('supervisor (DESIGN.md, process model)', () => {
     try {
       const token = await makeToken();
       const clients = await Promise.all(Array.from({ length: 24 }, () => TestClient.connect(node.url, { token })));
-      // Known issue (see the cluster notes): with several workers a fresh connection is now and then
-      // dropped (1006); the counts below are of the connections still open.
-      const open = (): number => clients.filter((c) => c.ws.readyState === c.ws.OPEN).length;
+      assert.equal((await api(node.port, '/api/publish', { topic: 'owned-somewhere', data: 1 })).status, 200);
       const report = await health(node);
       assert.equal(report['workers_up'], 2);
       const perWorker = report['workers'].map((w: any) => w.connections);
-      assert.equal(perWorker.reduce((a: number, b: number) => a + b, 0), open());
-      assert.ok(open() >= 20);
+      assert.equal(perWorker.reduce((a: number, b: number) => a + b, 0), 24);
       assert.ok(perWorker.every((n: number) => n > 0), `both workers hold connections: ${perWorker}`);
+      const owned = report['workers'].map((w: any) => w.mesh.owned_topics);
+      assert.equal(owned.reduce((a: number, b: number) => a + b, 0), 1, `one worker owns the topic: ${owned}`);
       const metrics = (await getText(node.metricsPort, '/metrics')).body;
-      assert.equal(metricValue(metrics, 'wse_connections'), open());
-      assert.equal(metricValue(metrics, 'wse_connections', { worker: '0' }) + metricValue(metrics, 'wse_connections', { worker: '1' }), open());
+      assert.equal(metricValue(metrics, 'wse_connections'), 24);
+      assert.equal(metricValue(metrics, 'wse_connections', { worker: '0' }) + metricValue(metrics, 'wse_connections', { worker: '1' }), 24);
       assert.equal(metricValue(metrics, 'wse_workers_up'), 2);
+      assert.equal(metricValue(metrics, 'wse_mesh_owned_topics'), 1);
       const status = await runWse(['status', '--metrics-url', `http://127.0.0.1:${node.metricsPort}`]);
       assert.equal(status.code, 0);
       assert.match(status.stdout, /2\/2 workers/);
       assert.match(status.stdout, /#0 +pid \d+ +connections \d+/);
+      assert.match(status.stdout, /topics owned 1/);
       await Promise.all(clients.map((c) => c.close()));
     } finally {
       await node.stop();

@@ -42,6 +42,7 @@ export function renderStatus(health: Record<string, any>, metrics: string): stri
     lines.push(
       `  #${worker.index}  pid ${worker.pid}  connections ${worker.connections}  subscriptions ${worker.subscriptions}  ` +
         `recovery ${worker.recovery.topics} topics / ${formatBytes(worker.recovery.bytes)}  backlog ${formatBytes(worker.queues.fanout_backlog_bytes)}` +
+        (worker.mesh ? `  topics owned ${worker.mesh.owned_topics}` : '') +
         (worker.queues.paced ? '  PACED' : '') +
         (worker.draining ? '  DRAINING' : ''),
     );

@@ -18,7 +18,7 @@ export interface WorkerHealth {
   recovery: { topics: number; bytes: number };
   queues: { publish_jobs: number; publish_bytes: number; fanout_backlog_bytes: number; paced: boolean };
   drops: { slow_consumers: number; rate_limited: number; inbound: number; publish_rejected: number };
-  mesh: { instance_id: string; members: Array<Record<string, unknown>> } | null;
+  mesh: { instance_id: string; owned_topics: number; members: Array<Record<string, unknown>> } | null;
 }
 
 /** Environment variables the supervisor hands a worker. */

@@ -1,3 +1,4 @@
+import type { MeshMember } from '@wse/mesh';
 import type { Counter } from 'prom-client';
 import type { WorkerHealth } from '../supervisor/messages.js';
 import type { WorkerServer } from './server.js';
@@ -21,7 +22,15 @@ export async function workerHealth(server: WorkerServer, index: number): Promise
       inbound: await total(metrics.inboundDropped),
       publish_rejected: await total(metrics.publishRejected),
     },
-    mesh: server.ctx.member === null ? null : { instance_id: server.ctx.member.instanceId, members: server.ctx.member.members() as unknown as Array<Record<string, unknown>> },
+    mesh: server.ctx.member === null ? null : meshHealth(server.ctx.member),
+  };
+}
+
+function meshHealth(member: MeshMember): NonNullable<WorkerHealth['mesh']> {
+  return {
+    instance_id: member.instanceId,
+    owned_topics: member.stats().ownedTopics,
+    members: member.members() as unknown as Array<Record<string, unknown>>,
   };
 }
 
