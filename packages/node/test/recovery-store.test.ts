@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { epochHex } from '../src/protocol/publication.js';
 import { RecoveryStore, type RecoveryOutcome, type RecoveryStoreOptions } from '../src/recovery/store.js';
+import { ownBuffer } from './own-buffer.js';
 
 class Clock {
   ms = 1_000_000;
@@ -14,11 +15,6 @@ function store(options: Partial<RecoveryStoreOptions> = {}, clock = new Clock())
 
 /** A message in its own backing store, so pinned bytes equal message bytes. */
 const body = (topic: string, offset: number, size = 0): Buffer => ownBuffer(`{"tp":"${topic}","o":${offset}${' '.repeat(size)}}`);
-
-function ownBuffer(text: string): Buffer {
-  const bytes = new TextEncoder().encode(text);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** Publish like the sequencer: take the next stamp, append. */
 function publish(s: RecoveryStore, topic: string, count: number, size = 0): { epoch: number; offset: number } {

@@ -1,4 +1,4 @@
-import { PinnedBytes } from './pinned-bytes.js';
+import type { PinnedBytes } from './pinned-bytes.js';
 
 /**
  * One (topic, epoch) history (PROTOCOL.md §8): a power-of-two array of slots indexed by offset.
@@ -13,8 +13,6 @@ export class RecoveryRing {
   head = 0;
   /** Oldest offset held; equals head when the ring is empty. */
   tail = 0;
-  /** Message bytes held; what they keep alive is in the shared `PinnedBytes`. */
-  bytes = 0;
   /** Last append, stored or not: the store's LRU and TTL order. */
   lastWriteMs: number;
   /** Messages pushed out by newer ones, cumulative. */
@@ -27,7 +25,8 @@ export class RecoveryRing {
     epoch: number,
     slots: number,
     nowMs: number,
-    private readonly pinned = new PinnedBytes(),
+    /** The store's count of what its rings keep alive; this ring holds and releases its messages there. */
+    private readonly pinned: PinnedBytes,
   ) {
     this.epoch = epoch;
     this.size = roundUpPowerOfTwo(slots);
@@ -54,7 +53,6 @@ export class RecoveryRing {
     const i = offset % this.size;
     this.slots[i] = data;
     this.offsets[i] = offset;
-    this.bytes += data.length;
     this.pinned.hold(data);
     // The tail names the oldest message actually held: holes at the front are skipped.
     while (this.offsets[this.tail % this.size] !== this.tail) this.tail++;
@@ -85,7 +83,6 @@ export class RecoveryRing {
     }
     this.slots.fill(undefined);
     this.offsets.fill(-1);
-    this.bytes = 0;
     this.tail = this.head;
   }
 
@@ -99,9 +96,7 @@ export class RecoveryRing {
   private drop(offset: number): void {
     const i = offset % this.size;
     if (this.offsets[i] !== offset) return;
-    const data = this.slots[i]!;
-    this.bytes -= data.length;
-    this.pinned.release(data);
+    this.pinned.release(this.slots[i]!);
     this.slots[i] = undefined;
     this.offsets[i] = -1;
     this.evicted++;
