@@ -8,3 +8,4 @@ export type { PresenceEvent, PresenceEntry, PresenceSnapshot } from './presence/
 export type { TlsMaterial } from './link/transport.js';
 export { Cap, FrameType, Flag, MAX_FRAME } from './frame/constants.js';
 export { uuidv7 } from './instance-id.js';
+export { flushAll as flushMeshWrites } from './link/outbound-queue.js';

@@ -38,7 +38,12 @@ export interface WritableSocket {
 let dirty: OutboundQueue[] = [];
 let flushScheduled = false;
 
-function flushAll(): void {
+/**
+ * Writes every link's queued frames now instead of at the end of the loop turn. A worker calls it
+ * before its own WebSocket fan-out, so MSG, PUBACK and CREDIT frames reach peers without waiting
+ * behind writes to thousands of client sockets (the publish round trip of a remote owner).
+ */
+export function flushAll(): void {
   flushScheduled = false;
   const list = dirty;
   dirty = [];

@@ -7,6 +7,7 @@ import type { PresenceSync } from '../presence/presence-sync.js';
 import type { RecoveryStore } from '../recovery/store.js';
 import type { SubscriptionIndex } from '../topics/subscriptions.js';
 import type { BacklogMonitor } from './backlog.js';
+import type { CorkedReplies } from './corked-replies.js';
 import type { Fanout } from './fanout.js';
 import type { PublishIntake } from './publish-intake.js';
 import type { Session } from './session.js';
@@ -20,6 +21,8 @@ export interface WorkerContext {
   readonly sessions: Set<Session>;
   readonly index: SubscriptionIndex;
   readonly fanout: Fanout;
+  /** Replies to clients that complete outside their message handler, sent corked per turn. */
+  readonly replies: CorkedReplies;
   readonly store: RecoveryStore;
   readonly intake: PublishIntake;
   readonly backlog: BacklogMonitor;

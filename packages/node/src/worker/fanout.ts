@@ -27,6 +27,12 @@ export class Fanout {
   private flushScheduled = false;
   private flushing = false;
   private readonly flushNow = (): void => this.flush();
+  /**
+   * Runs before the queued publications are sent: the worker sends the turn's corked replies and
+   * writes its mesh links here, so publishers' acks and a peer's MSG, PUBACK and CREDIT frames leave
+   * before the writes to every subscriber, not after them.
+   */
+  beforeFlush: () => void = () => {};
 
   constructor(
     private readonly app: TemplatedApp,
@@ -51,6 +57,7 @@ export class Fanout {
     this.flushing = true;
     this.flushScheduled = false;
     const pending = this.pending;
+    if (pending.length > 0) this.beforeFlush();
     for (let i = 0; i < pending.length; i += 2) this.send(pending[i] as string, pending[i + 1] as Buffer | string);
     pending.length = 0;
     this.flushing = false;

@@ -62,10 +62,15 @@ export function handleClientPublish(ctx: WorkerContext, session: Session, p: Rec
     body: prepared.body,
     source: 'client',
     receivedAt: performance.now(),
-    done: (error, stamp) => {
+    done: (error, stamp, later) => {
       session.inflightPublishes--;
-      if (error !== null) refuse(ctx, session, prepared.topic, cid, error);
-      else if (cid !== undefined) acknowledge(session, prepared.topic, cid, stamp as Stamp);
+      const reply = (): void => {
+        if (error !== null) refuse(ctx, session, prepared.topic, cid, error);
+        else if (cid !== undefined) acknowledge(session, prepared.topic, cid, stamp as Stamp);
+      };
+      // Inside the client's message handler its socket is corked already.
+      if (later) ctx.replies.queue(session, reply);
+      else reply();
     },
   });
 }

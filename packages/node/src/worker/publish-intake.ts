@@ -12,7 +12,8 @@ export interface PublishJob {
   source: PublishSource;
   /** performance.now() at intake, for the publish-to-delivery histogram. */
   receivedAt: number;
-  done: (error: WseError | null, stamp: Stamp | null) => void;
+  /** `later`: the outcome arrived after the call that submitted the job returned (mesh owner). */
+  done: (error: WseError | null, stamp: Stamp | null, later: boolean) => void;
 }
 
 /**
@@ -43,11 +44,11 @@ export class PublishIntake {
 
   submit(job: PublishJob): void {
     if (this.queued === 0 && !this.backlog.isPaced) {
-      this.run(job);
+      this.run(job, false);
       return;
     }
     if (this.queuedBytes + job.body.length > this.maxQueuedBytes) {
-      job.done(backpressureError(), null);
+      job.done(backpressureError(), null, false);
       return;
     }
     this.queue.push(job);
@@ -69,7 +70,7 @@ export class PublishIntake {
     while (this.head < this.queue.length && !this.backlog.isPaced) {
       const job = this.queue[this.head++] as PublishJob;
       this.queuedBytes -= job.body.length;
-      this.run(job);
+      this.run(job, true);
     }
     if (this.head === this.queue.length) {
       this.queue.length = 0;
@@ -79,25 +80,26 @@ export class PublishIntake {
     }
   }
 
-  private run(job: PublishJob): void {
+  /** `later`: the job waited in the queue, so its submitter has returned. */
+  private run(job: PublishJob, later: boolean): void {
     let result: Stamp | Promise<Stamp>;
     try {
       result = this.router.route(job.topic, job.body);
     } catch (error) {
-      job.done(asWseError(error), null);
+      job.done(asWseError(error), null, later);
       return;
     }
     if (result instanceof Promise) {
-      result.then((stamp) => this.finish(job, stamp), (error: unknown) => job.done(asWseError(error), null));
+      result.then((stamp) => this.finish(job, stamp, true), (error: unknown) => job.done(asWseError(error), null, true));
     } else {
-      this.finish(job, result);
+      this.finish(job, result, later);
     }
   }
 
-  private finish(job: PublishJob, stamp: Stamp): void {
+  private finish(job: PublishJob, stamp: Stamp, later: boolean): void {
     this.metrics.counts.publications[job.source]!++;
     this.metrics.publishDelivery.observe((performance.now() - job.receivedAt) / 1000);
-    job.done(null, stamp);
+    job.done(null, stamp, later);
   }
 }
 

@@ -1,4 +1,5 @@
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import { flushMeshWrites } from '@wse/mesh';
 import { createAuthenticator, type Authenticator, type AuthResult } from '../auth/index.js';
 import type { WseConfig } from '../config/types.js';
 import { WseError } from '../errors.js';
@@ -14,6 +15,7 @@ import { registerHttpApi } from '../api/http-api.js';
 import { BacklogMonitor } from './backlog.js';
 import { handleClientMessage } from './client-protocol.js';
 import type { WorkerContext } from './context.js';
+import { CorkedReplies } from './corked-replies.js';
 import { Fanout } from './fanout.js';
 import { PublishIntake } from './publish-intake.js';
 import { LocalRouter, MeshRouter, type PublicationRouter } from './router.js';
@@ -69,6 +71,7 @@ export class WorkerServer {
     });
     const fanout = new Fanout(app, index, metrics, backlog);
     index.beforeChange = () => fanout.flush();
+    const replies = new CorkedReplies();
     // Every stamped message this worker fans out, sequenced here or received from the owner.
     const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
       store.append(topic, epoch, offset, stamped);
@@ -85,6 +88,7 @@ export class WorkerServer {
       sessions,
       index,
       fanout,
+      replies,
       store,
       intake: new PublishIntake(router, backlog, metrics, MAX_QUEUED_PUBLISH_BYTES),
       backlog,
@@ -100,6 +104,11 @@ export class WorkerServer {
       registerMeshMetrics(metrics.registry, member);
       await member.start();
     }
+    // Before a turn's fan-out: publishers' acks, then the mesh links, then every subscriber.
+    fanout.beforeFlush = () => {
+      replies.flush();
+      if (member !== null) flushMeshWrites();
+    };
     const server = new WorkerServer(ctx, authenticator);
     server.mount(app);
     await server.listen(app);

@@ -1,0 +1,45 @@
+import type { Session } from './session.js';
+
+/** Replies held for the end of the loop turn before they are sent anyway. */
+export const MAX_QUEUED_REPLIES = 4096;
+
+/**
+ * Replies that complete outside a uWS handler — a publish acknowledged when the topic's owner on
+ * another member answered — are not corked: each `send` would be its own write, the publisher
+ * would read its acks one at a time and send its next publishes one at a time, and every hop after
+ * it would carry one publication per loop turn. Queued here, one session's replies of a turn leave
+ * under one cork. The queue holds at most one reply per publication in flight (bounded by each
+ * session's publish window) and is sent at once past MAX_QUEUED_REPLIES.
+ */
+export class CorkedReplies {
+  private pending = new Map<Session, Array<() => void>>();
+  private queued = 0;
+  private flushScheduled = false;
+  private readonly flushNow = (): void => this.flush();
+
+  queue(session: Session, reply: () => void): void {
+    const replies = this.pending.get(session);
+    if (replies === undefined) this.pending.set(session, [reply]);
+    else replies.push(reply);
+    if (++this.queued >= MAX_QUEUED_REPLIES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.queued === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    this.queued = 0;
+    for (const [session, replies] of pending) {
+      const ws = session.ws;
+      if (session.closed || ws === null) continue;
+      ws.cork(() => {
+        for (const reply of replies) reply();
+      });
+    }
+  }
+}
