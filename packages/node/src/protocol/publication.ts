@@ -10,6 +10,7 @@ export function publicationBody(type: string, dataJson: string): string {
 }
 
 const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
 
 /**
  * MESH.md E.a step 2: weave `"tp":T,"e":"xxxxxxxx","o":n,` in right after the opening brace.
@@ -18,17 +19,25 @@ const CLOSE_BRACE = 0x7d;
 export function stampPublication(topic: string, epoch: number, offset: number, body: string | Uint8Array): Buffer {
   const stamp = `{"tp":${JSON.stringify(topic)},"e":"${epochHex(epoch)}","o":${offset}`;
   if (typeof body === 'string') {
-    const rest = body.slice(1);
-    return Buffer.from(isEmptyObjectRest(rest) ? stamp + rest : `${stamp},${rest}`);
+    if (isEmptyObject(body)) return Buffer.from(stamp + body.slice(1));
+    // Encode the stamp, then the body over the byte after it, whose `{` becomes the separating
+    // comma: one pass over the body instead of slicing, joining and encoding the joined text.
+    const stampBytes = Buffer.byteLength(stamp);
+    const stamped = Buffer.allocUnsafe(stampBytes + Buffer.byteLength(body));
+    stamped.write(stamp, 0);
+    stamped.write(body, stampBytes);
+    stamped[stampBytes] = COMMA;
+    return stamped;
   }
   const emptyObject = firstNonSpace(body, 1) === CLOSE_BRACE;
   return Buffer.concat([Buffer.from(emptyObject ? stamp : `${stamp},`), body.subarray(1)]);
 }
 
-function isEmptyObjectRest(rest: string): boolean {
-  const first = rest.charCodeAt(0);
+/** `body` is `{}`, maybe with white space inside. */
+function isEmptyObject(body: string): boolean {
+  const first = body.charCodeAt(1);
   if (first === CLOSE_BRACE) return true;
-  return isJsonSpace(first) && rest.trimStart().charCodeAt(0) === CLOSE_BRACE;
+  return isJsonSpace(first) && body.slice(1).trimStart().charCodeAt(0) === CLOSE_BRACE;
 }
 
 function isJsonSpace(code: number): boolean {
