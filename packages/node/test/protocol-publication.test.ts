@@ -26,6 +26,13 @@ describe('publications (PROTOCOL.md §8, §19; MESH.md E.a)', () => {
     assert.match(stamped.toString(), /"o":1099511627776,/);
   });
 
+  it('counts bytes, not characters, when topic and body are not ASCII', () => {
+    const body = publicationBody('chat', '{"text":"héllo 👋"}');
+    const stamped = stampPublication('čat:ü', 7, 3, body);
+    assert.equal(stamped.toString(), '{"tp":"čat:ü","e":"00000007","o":3,"c":"U","t":"chat","p":{"text":"héllo 👋"},"v":1}');
+    assert.deepEqual(stampPublication('čat:ü', 7, 3, Buffer.from(body)), stamped);
+  });
+
   it('stays valid JSON for an empty object body', () => {
     assert.equal(stampPublication('t', 1, 0, '{}').toString(), '{"tp":"t","e":"00000001","o":0}');
     assert.equal(stampPublication('t', 1, 0, Buffer.from('{ }')).toString(), '{"tp":"t","e":"00000001","o":0 }');
