@@ -59,6 +59,9 @@ describe('subscribe and publish (PROTOCOL.md §7, §8, §19)', () => {
   test('a subscribe between publications in one batch: the reply holds the position, only later offsets arrive live', async () => {
     // Publications are fanned out at the end of the loop turn; the subscribe in the middle of the
     // turn must still see exactly the offsets stamped after its reported position (§7 ordering).
+    const watcher = await TestClient.connect(node.url, { token: await makeToken() });
+    await watcher.subscribe(['mid-turn']);
+    const sentBefore = metricValue((await getText(node.metricsPort, '/metrics')).body, 'wse_messages_sent_total');
     const client = await TestClient.connect(node.url, { token: await makeToken() });
     const publish = (i: number) => ({ t: 'publish', p: { topic: 'mid-turn', data: i }, cid: `m${i}` });
     const messages = [
@@ -73,7 +76,11 @@ describe('subscribe and publish (PROTOCOL.md §7, §8, §19)', () => {
     const expected = Array.from({ length: 40 }, (_, i) => 40 + i);
     assert.deepEqual(live.map((m) => m['o']), expected);
     assert.deepEqual(live.map((m) => m['p']), expected);
-    await client.close();
+    assert.deepEqual((await watcher.publications('mid-turn', 80)).map((m) => m['o']), Array.from({ length: 80 }, (_, i) => i));
+    // One subscriber for the first 40, two for the last 40: the delivery count follows the change.
+    const sentAfter = metricValue((await getText(node.metricsPort, '/metrics')).body, 'wse_messages_sent_total');
+    assert.equal(sentAfter - sentBefore, 40 + 2 * 40);
+    await Promise.all([client.close(), watcher.close()]);
   });
 
   test('wse_topics denies, control characters and the per-connection cap go to failed_topics', async () => {

@@ -27,6 +27,9 @@ export class Fanout {
   private flushScheduled = false;
   private flushing = false;
   private readonly flushNow = (): void => this.flush();
+  /** uWS's subscriber count of the last topic sent, valid until the subscriptions change. */
+  private countedTopic: string | null = null;
+  private countedSubscribers = 0;
   /**
    * Runs before the queued publications are sent: the worker sends the turn's corked replies and
    * writes its mesh links here, so publishers' acks and a peer's MSG, PUBACK and CREDIT frames leave
@@ -53,6 +56,9 @@ export class Fanout {
 
   /** Sends everything queued, in order; what a send queues meanwhile goes out in the same pass. */
   flush(): void {
+    // Called first thing on every subscription change (SubscriptionIndex.beforeChange), also from
+    // a close inside a send, so a cached count never outlives the subscribers it counted.
+    this.countedTopic = null;
     if (this.flushing) return;
     this.flushing = true;
     this.flushScheduled = false;
@@ -65,7 +71,12 @@ export class Fanout {
 
   private send(topic: string, frame: Buffer | string): void {
     this.app.publish(topic, frame, false);
-    let delivered = this.app.numSubscribers(topic);
+    // A turn's publications mostly share a topic: one count per run of them, not per message.
+    if (topic !== this.countedTopic) {
+      this.countedSubscribers = this.app.numSubscribers(topic);
+      this.countedTopic = topic;
+    }
+    let delivered = this.countedSubscribers;
     const direct = this.index.direct.get(topic);
     if (direct !== undefined) {
       for (const session of direct) if (session.sendPublication(frame)) delivered++;

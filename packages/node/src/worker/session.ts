@@ -97,7 +97,8 @@ export class Session {
   sendEventJson(json: string, event: () => { p?: unknown; sig?: string }): boolean {
     if (this.closed || this.ws === null) return false;
     const plain = this.cipher === null && !this.msgpack && this.signingKey === null && staysUncompressed(json, this.compressionThreshold);
-    return plain ? this.write(json, true) : this.sendEvent(event());
+    // Encoded here once: the size check reads its length and uWS sends the bytes as they are.
+    return plain ? this.write(Buffer.from(json), true) : this.sendEvent(event());
   }
 
   /** A control frame that stays plaintext text even on encrypted connections (PROTOCOL.md §3.1). */
