@@ -147,6 +147,7 @@ static void command_settle(double id, const jdoc *d, int32_t root) {
     int64_t until = mono_ms() + SETTLE_POLL_MS;
     while (mono_ms() < until) control_poll(until - mono_ms());
   }
+  window_end_at_settle();
   reply_ok(id, true);
 }
 

@@ -16,3 +16,4 @@ typedef struct {
 extern window_timers win;
 
 void window_fire_due(void);
+void window_end_at_settle(void);

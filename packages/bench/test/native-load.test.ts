@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { BenchError } from '../src/errors.js';
 import { runFanout } from '../src/fanout/fanout.js';
 import { fanoutFailed, formatTable } from '../src/fanout/report.js';
 import type { LoadReply } from '../src/load/ipc.js';
 import { LoadClient, NATIVE_LOAD_BIN, type LoadClientKind, type LoadReport } from '../src/load/load-client.js';
+import { nowMicros } from '../src/sys/clock.js';
 import { acceptFor } from '../src/ws/handshake.js';
 import { serverFrame } from '../src/ws/server-frame.js';
 
@@ -216,6 +218,19 @@ async function scriptedRun(server: ScriptedServer, kind: LoadClientKind): Promis
 describe('native load client', { skip }, () => {
   it('is built by the package build', () => {
     assert.doesNotThrow(() => execFileSync('test', ['-x', NATIVE_LOAD_BIN]), `${NATIVE_LOAD_BIN} missing: run npm run build`);
+  });
+
+  it("a settle before the window's end edge (the coordinator's clock ahead of this one) ends the window", async () => {
+    const client = LoadClient.start(1, { client: 'native', threads: 1 });
+    try {
+      const startUs = nowMicros() + 1_000;
+      await client.setWindow(startUs, startUs + 60_000_000);
+      await delay(50); // the start edge has run
+      const report = await client.settle(-1, 1000, 1000); // no subscribers: settled at once
+      assert.ok(report.cpuWallMicros > 40_000 && report.cpuWallMicros < 10_000_000, `window wall ${report.cpuWallMicros} µs`);
+    } finally {
+      client.stop();
+    }
   });
 
   it('counts exactly what a WSE node says it sent, with no gap, over 2 processes × 2 threads', async () => {

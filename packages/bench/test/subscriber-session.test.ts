@@ -68,4 +68,17 @@ describe('subscriber pool window CPU', () => {
     assert.ok(report.cpuWallMicros > 10_000, `window wall ${report.cpuWallMicros} µs`);
     assert.ok(report.cpuMicros > 0, 'the busy window used CPU');
   });
+
+  it("a settle before the window's end edge (the coordinator's clock ahead of this one) ends the window", async () => {
+    const pool = new SubscriberPool();
+    const startUs = nowMicros() + 1_000;
+    pool.setWindow(startUs, startUs + 60_000_000);
+    await delay(5); // the start edge has run
+    const busyUntil = nowMicros() + 15_000;
+    while (nowMicros() < busyUntil);
+    await pool.settle(-1, 1000, 1000); // no subscribers: settled at once
+    const report = pool.report();
+    assert.ok(report.cpuWallMicros > 10_000 && report.cpuWallMicros < 10_000_000, `window wall ${report.cpuWallMicros} µs`);
+    assert.ok(report.cpuMicros > 0, 'the busy window used CPU');
+  });
 });

@@ -104,6 +104,13 @@ export class SubscriberPool implements SubscriberListener {
    * `quietMs`, or at `timeoutMs`: whichever comes first. The report then says which it was.
    */
   async settle(lastSeq: number, quietMs: number, timeoutMs: number): Promise<void> {
+    await this.waitSettled(lastSeq, quietMs, timeoutMs);
+    // The coordinator settles only once the window has ended by its own clock: a window still open
+    // here is open only by the skew between the two processes' clocks, so it ends now.
+    this.endCpuWindow();
+  }
+
+  private async waitSettled(lastSeq: number, quietMs: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastCount = -1;
     let quietSince = Date.now();
