@@ -5,7 +5,13 @@
 
 window_timers win;
 
-static void end_cpu_window(double end_us);
+/** Window CPU from the start edge to `end_us` (the end edge, or now when the window ends early). */
+static void end_cpu_window(double end_us) {
+  win.end_armed = false;
+  int64_t total = cpu_total_us();
+  win.cpu_micros = win.have_cpu_start ? total - win.cpu_at_start : total;
+  win.cpu_wall_micros = end_us - win.start_us;
+}
 
 /** Takes the process CPU time at each armed window edge that has passed. */
 void window_fire_due(void) {
@@ -26,11 +32,4 @@ void window_fire_due(void) {
 void window_end_at_settle(void) {
   window_fire_due();
   if (win.end_armed && win.have_cpu_start) end_cpu_window(now_us());
-}
-
-static void end_cpu_window(double end_us) {
-  win.end_armed = false;
-  int64_t total = cpu_total_us();
-  win.cpu_micros = win.have_cpu_start ? total - win.cpu_at_start : total;
-  win.cpu_wall_micros = end_us - win.start_us;
 }

@@ -5,11 +5,11 @@ export const MAX_QUEUED_REPLIES = 4096;
 
 /**
  * Replies that complete outside a uWS handler — a publish acknowledged when the topic's owner on
- * another member answered — are not corked: each `send` would be its own write, the publisher
- * would read its acks one at a time and send its next publishes one at a time, and every hop after
- * it would carry one publication per loop turn. Queued here, one session's replies of a turn leave
- * under one cork. The queue holds at most one reply per publication in flight (bounded by each
- * session's publish window) and is sent at once past MAX_QUEUED_REPLIES.
+ * another member answered, or one that waited while publishers were paced — are not corked: each
+ * `send` would be its own write, so a publisher with 16 publications in flight cost 16 writes per
+ * turn instead of one. Queued here, one session's replies of a turn leave under one cork. The queue
+ * holds at most one reply per publication in flight (bounded by each session's publish window) and
+ * is sent at once past MAX_QUEUED_REPLIES.
  */
 export class CorkedReplies {
   private pending = new Map<Session, Array<() => void>>();

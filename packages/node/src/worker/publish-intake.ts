@@ -12,7 +12,10 @@ export interface PublishJob {
   source: PublishSource;
   /** performance.now() at intake, for the publish-to-delivery histogram. */
   receivedAt: number;
-  /** `later`: the outcome arrived after the call that submitted the job returned (mesh owner). */
+  /**
+   * `later`: the outcome arrived after the call that submitted the job returned (the topic's owner
+   * is another member, or the job waited while publishers were paced).
+   */
   done: (error: WseError | null, stamp: Stamp | null, later: boolean) => void;
 }
 
