@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { WorkerMetrics } from '../src/metrics/worker-metrics.js';
 import { CorkedReplies, MAX_QUEUED_REPLIES } from '../src/worker/corked-replies.js';
 import type { Session } from '../src/worker/session.js';
 
@@ -19,6 +20,10 @@ class Socket {
   }
 }
 
+function metrics(): WorkerMetrics {
+  return new WorkerMetrics({ node: 'test', worker: '0' }, () => ({ topics: 0, bytes: 0, budget: 0, evictions: {} }));
+}
+
 function session(): { session: Session; socket: Socket } {
   const socket = new Socket();
   return { session: { ws: socket, closed: false } as unknown as Session, socket };
@@ -26,7 +31,7 @@ function session(): { session: Session; socket: Socket } {
 
 describe('corked replies (acks completed outside a message handler)', () => {
   test("one session's replies of a loop turn leave under one cork, in order", async () => {
-    const replies = new CorkedReplies();
+    const replies = new CorkedReplies(metrics());
     const a = session();
     const b = session();
     for (let i = 0; i < 16; i++) replies.queue(a.session, () => a.socket.send(`a${i}`));
@@ -38,7 +43,7 @@ describe('corked replies (acks completed outside a message handler)', () => {
   });
 
   test('a closed session gets nothing; flush() sends at once and the scheduled pass finds nothing left', async () => {
-    const replies = new CorkedReplies();
+    const replies = new CorkedReplies(metrics());
     const open = session();
     const closed = session();
     (closed.session as { closed: boolean }).closed = true;
@@ -51,11 +56,13 @@ describe('corked replies (acks completed outside a message handler)', () => {
     assert.equal(open.socket.corks.length, 1);
   });
 
-  test('past MAX_QUEUED_REPLIES the queue is sent without waiting for the turn to end', () => {
-    const replies = new CorkedReplies();
+  test('past MAX_QUEUED_REPLIES the queue is sent without waiting for the turn to end, and counted', () => {
+    const counted = metrics();
+    const replies = new CorkedReplies(counted);
     const a = session();
     for (let i = 0; i < MAX_QUEUED_REPLIES; i++) replies.queue(a.session, () => a.socket.send(String(i)));
     assert.equal(a.socket.corks.length, 1);
     assert.equal(a.socket.corks[0]!.length, MAX_QUEUED_REPLIES);
+    assert.equal(counted.counts.turnQueueFull['replies'], 1);
   });
 });

@@ -23,6 +23,8 @@ describe('/metrics and /health on the metrics port (DESIGN.md, observability)', 
     assert.ok(metricValue(text, 'wse_messages_sent_total') >= 30);
     assert.equal(metricValue(text, 'wse_publications_total', { source: 'client' }), 10);
     assert.equal(metricValue(text, 'wse_publish_delivery_seconds_count'), 10);
+    assert.equal(metricValue(text, 'wse_turn_queue_full_total', { queue: 'publications' }), 0);
+    assert.equal(metricValue(text, 'wse_turn_queue_full_total', { queue: 'replies' }), 0);
     assert.equal(metricValue(text, 'wse_topics'), 1);
     assert.equal(metricValue(text, 'wse_subscriptions'), 3);
     assert.match(text, /wse_connections\{node="[^"]+",worker="0"\} 4/);

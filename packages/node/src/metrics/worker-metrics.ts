@@ -21,6 +21,8 @@ export class WorkerMetrics {
     paced: 0,
     /** wse_publications_total by source. */
     publications: { client: 0, api: 0, library: 0, mesh: 0 } as Record<string, number>,
+    /** wse_turn_queue_full_total: an end-of-turn queue reached its cap and was sent at once. */
+    turnQueueFull: { publications: 0, replies: 0 } as Record<string, number>,
   };
 
   readonly connectionsTotal: Counter;
@@ -70,6 +72,16 @@ export class WorkerMetrics {
       collect() {
         this.reset();
         for (const [source, n] of Object.entries(counts.publications)) if (n > 0) this.inc({ source }, n);
+      },
+    });
+    new Counter({
+      name: 'wse_turn_queue_full_total',
+      help: 'Times an end-of-turn queue (publications to fan out, corked replies) reached its cap and was sent before the turn ended',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [queue, n] of Object.entries(counts.turnQueueFull)) this.inc({ queue }, n);
       },
     });
     this.publishRejected = new Counter({ name: 'wse_publish_rejected_total', help: 'Publications refused', labelNames: ['code'], registers });

@@ -47,7 +47,10 @@ export class Fanout {
   /** Queues a stamped publication (or a presence event) for every local subscriber of `topic`. */
   deliver(topic: string, frame: Buffer | string): void {
     this.pending.push(topic, frame);
-    if (this.pending.length >= MAX_PENDING_PUBLICATIONS * 2) this.flush();
+    if (this.pending.length >= MAX_PENDING_PUBLICATIONS * 2) {
+      this.metrics.counts.turnQueueFull['publications']!++;
+      this.flush();
+    }
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushNow);

@@ -71,7 +71,7 @@ export class WorkerServer {
     });
     const fanout = new Fanout(app, index, metrics, backlog);
     index.beforeChange = () => fanout.flush();
-    const replies = new CorkedReplies();
+    const replies = new CorkedReplies(metrics);
     // Every stamped message this worker fans out, sequenced here or received from the owner.
     const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
       store.append(topic, epoch, offset, stamped);
