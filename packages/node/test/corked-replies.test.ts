@@ -63,6 +63,6 @@ describe('corked replies (acks completed outside a message handler)', () => {
     for (let i = 0; i < MAX_QUEUED_REPLIES; i++) replies.queue(a.session, () => a.socket.send(String(i)));
     assert.equal(a.socket.corks.length, 1);
     assert.equal(a.socket.corks[0]!.length, MAX_QUEUED_REPLIES);
-    assert.equal(counted.counts.turnQueueFull['replies'], 1);
+    assert.equal(counted.counts.turnQueueFull.replies, 1);
   });
 });

@@ -41,6 +41,6 @@ describe('fan-out at the end of the loop turn', () => {
     const { app, fanout: f, metrics } = fanout();
     for (let i = 0; i < MAX_PENDING_PUBLICATIONS; i++) f.deliver('t', String(i));
     assert.equal(app.published.length, MAX_PENDING_PUBLICATIONS);
-    assert.equal(metrics.counts.turnQueueFull['publications'], 1);
+    assert.equal(metrics.counts.turnQueueFull.publications, 1);
   });
 });

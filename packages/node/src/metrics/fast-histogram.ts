@@ -1,5 +1,12 @@
 import type { Metric, Registry } from 'prom-client';
 
+/** One exported line: a bucket, the sum or the count. */
+interface Sample {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName: string;
+}
+
 /**
  * A label-less Prometheus histogram for per-message paths. prom-client's `observe` hashes labels,
  * validates and looks its series up on every call (300–400 ns); this one finds the bucket and adds.
@@ -35,8 +42,8 @@ export class FastHistogram {
   }
 
   /** The shape prom-client's Registry reads from every metric (`metrics()` and `getMetricsAsJSON()`). */
-  get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> } {
-    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+  get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Sample[] } {
+    const values: Sample[] = [];
     let cumulative = 0;
     for (let i = 0; i < this.counts.length; i++) {
       cumulative += this.counts[i]!;

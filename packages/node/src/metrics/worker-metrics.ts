@@ -22,7 +22,7 @@ export class WorkerMetrics {
     /** wse_publications_total by source. */
     publications: { client: 0, api: 0, library: 0, mesh: 0 } as Record<string, number>,
     /** wse_turn_queue_full_total: an end-of-turn queue reached its cap and was sent at once. */
-    turnQueueFull: { publications: 0, replies: 0 } as Record<string, number>,
+    turnQueueFull: { publications: 0, replies: 0 },
   };
 
   readonly connectionsTotal: Counter;

@@ -25,7 +25,7 @@ export class CorkedReplies {
     if (replies === undefined) this.pending.set(session, [reply]);
     else replies.push(reply);
     if (++this.queued >= MAX_QUEUED_REPLIES) {
-      this.metrics.counts.turnQueueFull['replies']!++;
+      this.metrics.counts.turnQueueFull.replies++;
       this.flush();
     }
     else if (!this.flushScheduled) {

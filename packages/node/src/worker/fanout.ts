@@ -48,7 +48,7 @@ export class Fanout {
   deliver(topic: string, frame: Buffer | string): void {
     this.pending.push(topic, frame);
     if (this.pending.length >= MAX_PENDING_PUBLICATIONS * 2) {
-      this.metrics.counts.turnQueueFull['publications']!++;
+      this.metrics.counts.turnQueueFull.publications++;
       this.flush();
     }
     else if (!this.flushScheduled) {
