@@ -61,12 +61,6 @@ describe('inbound decoding (PROTOCOL.md §3.2)', () => {
     assert.equal(message(text('{"p":{}}')).t, '');
   });
 
-  it('keeps the raw object', () => {
-    const result = text('{"t":"x","p":{},"pri":8,"sig":"s"}');
-    assert.ok(result.kind === 'message');
-    assert.equal(result.msg.raw['pri'], 8);
-  });
-
   it('accepts the legacy prefixes WSE{, S{, U{', () => {
     assert.equal(message(text('WSE{"t":"a"}')).t, 'a');
     assert.equal(message(text('S{"t":"b"}')).t, 'b');

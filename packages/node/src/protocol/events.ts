@@ -4,7 +4,7 @@
  */
 import type { RecoveryOutcome } from '../recovery/store.js';
 import { isoNow, uuidv7 } from './clock.js';
-import { epochHex } from './publication.js';
+import { epochHex, topicJson } from './publication.js';
 
 export type Category = 'WSE' | 'S' | 'U';
 
@@ -177,7 +177,7 @@ export function publishAck(input: PublishAckInput): Record<string, unknown> {
 
 /** `JSON.stringify(publishAck(input))`, built directly: one ack per publication. */
 export function publishAckJson(input: PublishAckInput): string {
-  return `{"c":"WSE","t":"publish_ack","p":{"cid":${JSON.stringify(input.cid)},"topic":${JSON.stringify(input.topic)},"epoch":"${epochHex(input.epoch)}","offset":${input.offset}},"v":1}`;
+  return `{"c":"WSE","t":"publish_ack","p":{"cid":${JSON.stringify(input.cid)},"topic":${topicJson(input.topic)},"epoch":"${epochHex(input.epoch)}","offset":${input.offset}},"v":1}`;
 }
 
 export interface PublishNackInput {

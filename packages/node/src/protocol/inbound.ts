@@ -7,13 +7,12 @@ import { inflateSync } from 'node:zlib';
 import { Unpackr } from 'msgpackr';
 import type { E2ECipher } from './e2e.js';
 import { scanMsgpack } from './msgpack-scan.js';
+import { scanPublish } from './publish-scan.js';
 
 export interface ClientMessage {
   t: string;
   p: Record<string, unknown>;
   cid?: string;
-  /** The decoded object as received (`c`, `id`, `ts`, `v`, `pri`, `sig` … are all optional, §4). */
-  raw: Record<string, unknown>;
 }
 
 export type DropReason =
@@ -103,6 +102,8 @@ function decodeText(bytes: Uint8Array, encrypted: boolean): Inbound {
   }
   const start = jsonStart(text);
   if (start < 0) return ACTIVITY;
+  const publish = scanPublish(text, start);
+  if (publish !== null) return { kind: 'message', msg: publish, encrypted };
   let value: unknown;
   try {
     value = JSON.parse(start === 0 ? text : text.slice(start));
@@ -155,7 +156,6 @@ function toMessage(value: unknown, encrypted: boolean): Inbound {
   const msg: ClientMessage = {
     t: typeof t === 'string' ? t : '',
     p: isPlainRecord(p) ? p : {},
-    raw: value,
   };
   if (typeof cid === 'string') msg.cid = cid;
   return { kind: 'message', msg, encrypted };

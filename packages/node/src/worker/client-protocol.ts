@@ -85,7 +85,8 @@ function answerHello(ctx: WorkerContext, session: Session, p: Record<string, unk
 
 /** §12: one token per application message; warning and error at most once per second each. */
 function withinRateLimit(ctx: WorkerContext, session: Session): boolean {
-  const now = Date.now();
+  // The frame's arrival, read once by the message handler (a clock read costs ~45 ns per message).
+  const now = session.lastActivityMs;
   const verdict = session.bucket.take(now);
   if (verdict === 'ok') return true;
   if (verdict === 'warn') {
@@ -156,12 +157,11 @@ function processBatch(ctx: WorkerContext, session: Session, p: Record<string, un
   if (!Array.isArray(messages)) return;
   for (const inner of messages.slice(0, MAX_BATCH)) {
     if (!isRecord(inner)) continue;
-    const raw = inner;
-    const t = raw['t'] ?? raw['type'];
+    const t = inner['t'] ?? inner['type'];
     if (typeof t !== 'string') continue;
-    const payload = raw['p'] ?? raw['payload'];
+    const payload = inner['p'] ?? inner['payload'];
     const p = isRecord(payload) ? payload : {};
-    const cid = typeof raw['cid'] === 'string' ? raw['cid'] : undefined;
-    handleClientMessage(ctx, session, { t, p, raw, ...(cid === undefined ? {} : { cid }) }, 1);
+    const cid = typeof inner['cid'] === 'string' ? inner['cid'] : undefined;
+    handleClientMessage(ctx, session, { t, p, ...(cid === undefined ? {} : { cid }) }, 1);
   }
 }

@@ -3,6 +3,7 @@ import { WseError } from '../errors.js';
 import { errorFrame } from '../protocol/control-frames.js';
 import { publishAck, publishAckJson, publishNack } from '../protocol/events.js';
 import { publicationBody } from '../protocol/publication.js';
+import { RawJson } from '../protocol/publish-scan.js';
 import { signPayload } from '../protocol/signing.js';
 import { isGlob } from '../topics/glob.js';
 import { validateTopic } from '../topics/acl.js';
@@ -35,8 +36,9 @@ export function preparePublication(ctx: WorkerContext, request: PublishRequest):
   }
   if (data === undefined) return invalid('data is required');
   if (typeof type !== 'string' || type.length === 0 || type.length > 128) return invalid('type must be a short string');
-  const dataJson = JSON.stringify(data);
-  const body = ctx.config.signingKey === null ? publicationBody(type, dataJson) : signedBody(type, data, dataJson, ctx.config.signingKey);
+  const key = ctx.config.signingKey;
+  // A client's `data` arrives as its own text (publish-scan.ts); signing needs the value.
+  const body = key === null ? publicationBody(type, data instanceof RawJson ? data.text : JSON.stringify(data)) : signedBody(type, data instanceof RawJson ? JSON.parse(data.text) : data, key);
   const limit = Math.min(ctx.config.limits.maxMessageSize, 1_048_576);
   // A UTF-16 unit is at most 3 UTF-8 bytes: most publications pass without counting bytes.
   const fits = 3 * body.length + 9 * topic.length + 68 <= limit || Buffer.byteLength(body) + 3 * Buffer.byteLength(topic) + 68 <= limit;
@@ -96,8 +98,8 @@ function refuse(ctx: WorkerContext, session: Session, topic: string, cid: string
 }
 
 /** PROTOCOL.md §14: with a signing key every publication carries `sig` (computed once, not per subscriber). */
-function signedBody(type: string, data: unknown, dataJson: string, key: string): string {
-  return `{"c":"U","t":${JSON.stringify(type)},"p":${dataJson},"sig":${JSON.stringify(signPayload(data, key))},"v":1}`;
+function signedBody(type: string, data: unknown, key: string): string {
+  return `{"c":"U","t":${JSON.stringify(type)},"p":${JSON.stringify(data)},"sig":${JSON.stringify(signPayload(data, key))},"v":1}`;
 }
 
 function invalid(message: string): WseError {
