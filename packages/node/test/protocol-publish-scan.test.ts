@@ -63,8 +63,9 @@ function jsonText(next: () => number, depth: number): string {
 
 function publishFrame(next: () => number): string {
   const data = jsonText(next, 0);
-  const members = [`"topic":"t${Math.floor(next() * 9)}"`, `"data":${data}`];
-  if (next() < 0.5) members.push(`"type":"kind"`);
+  const n = Math.floor(next() * 9);
+  const members = [next() < 0.2 ? `"topic":"t\\u00e9\\\\${n}"` : `"topic":"t${n}"`, `"data":${data}`];
+  if (next() < 0.5) members.push(next() < 0.2 ? `"type":"k\\n"` : `"type":"kind"`);
   if (next() < 0.3) members.push(`"extra":${jsonText(next, 2)}`);
   if (next() < 0.5) members.reverse();
   const top = [`"t":"publish"`, `"p":{${members.join(next() < 0.5 ? ',' : ' , ')}}`];
@@ -111,6 +112,14 @@ describe('publish frame fast path (scanPublish)', () => {
     assert.equal(scanned?.p.data.text, '"x"');
   });
 
+  it('unescapes the strings it reads as JSON.parse does', () => {
+    const scanned = scanPublish('{"t":"publish","p":{"topic":"a\\u0062\\/","type":"\\n","data":"\\u00e9"},"cid":"\\"q"}', 0);
+    assert.equal(scanned?.p.topic, 'ab/');
+    assert.equal(scanned?.p.type, '\n');
+    assert.equal(scanned?.cid, '"q');
+    assert.equal(scanned?.p.data.text, '"\\u00e9"');
+  });
+
   it('leaves to the general path what it does not read itself', () => {
     const declined = [
       '{"t":"subscription_update","p":{"topic":"a","data":1}}',
@@ -118,11 +127,8 @@ describe('publish frame fast path (scanPublish)', () => {
       '{"t":"publish","p":{"topic":"a"}}',
       '{"t":"publish","p":{"data":1}}',
       '{"t":"publish","p":[1]}',
-      '{"t":"publish","p":{"topic":"a\\u0062","data":1}}',
-      '{"t":"publish","p":{"topic":"a","type":"\\n","data":1}}',
       '{"t":"publish","p":{"topic":"a","type":7,"data":1}}',
       '{"t":"publish","p":{"topic":"a","data":1},"cid":7}',
-      '{"t":"publish","p":{"topic":"a","data":1},"cid":"\\""}',
       '{"\\u0074":"publish","p":{"topic":"a","data":1}}',
       `{"t":"publish","p":{"topic":"a","data":${'['.repeat(100)}${']'.repeat(100)}}}`,
       '{}',

@@ -6,8 +6,8 @@
  * JSON.stringify of `data` cost about three times this scan.
  *
  * `null` means "take the general path", never "invalid": anything this scan does not read itself —
- * another `t`, an escape inside a name or a string the server reads, a non-string `cid`, nesting
- * deeper than MAX_DEPTH, invalid JSON — goes to JSON.parse, which then decides. A message it does
+ * another `t`, an escape inside a member name, a non-string `cid`, `topic` or `type`, nesting deeper
+ * than MAX_DEPTH, invalid JSON — goes to JSON.parse, which then decides. A message it does
  * return is the one the general path would build: names are matched as JSON.parse reads them (a
  * repeated name: the last one counts) and `data` parses to the value JSON.parse would give.
  */
@@ -76,10 +76,10 @@ export function scanPublish(text: string, from: number): ScannedPublish | null {
       i = skipValue(text, value, 1);
       if (i === FAIL) return null;
       if (isName(text, name, nameEnd, '"t"')) {
-        t = plainString(text, value, i);
+        t = stringValue(text, value, i);
         if (t === null) return null;
       } else if (isName(text, name, nameEnd, '"cid"')) {
-        cid = plainString(text, value, i) ?? undefined;
+        cid = stringValue(text, value, i) ?? undefined;
         if (cid === undefined) return null;
       }
     }
@@ -111,10 +111,10 @@ function scanMembers(text: string, i: number, members: PublishMembers): number {
     i = skipValue(text, value, 2);
     if (i === FAIL) return FAIL;
     if (isName(text, name, nameEnd, '"topic"')) {
-      members.topic = plainString(text, value, i);
+      members.topic = stringValue(text, value, i);
       if (members.topic === null) return FAIL;
     } else if (isName(text, name, nameEnd, '"type"')) {
-      members.type = plainString(text, value, i) ?? undefined;
+      members.type = stringValue(text, value, i) ?? undefined;
       if (members.type === undefined) return FAIL;
     } else if (isName(text, name, nameEnd, '"data"')) {
       members.dataStart = value;
@@ -133,13 +133,11 @@ function isName(text: string, start: number, end: number, quoted: string): boole
   return end - start === quoted.length && text.startsWith(quoted, start);
 }
 
-/**
- * The value of the string token [start, end) that skipValue just passed, or null for any other value
- * or a string with an escape (the general path unescapes those).
- */
-function plainString(text: string, start: number, end: number): string | null {
-  if (text.charCodeAt(start) !== QUOTE || sawEscape) return null;
-  return text.slice(start + 1, end - 1);
+/** The value of the token [start, end) that skipValue just passed if it is a string, else null. */
+function stringValue(text: string, start: number, end: number): string | null {
+  if (text.charCodeAt(start) !== QUOTE) return null;
+  // The token is valid JSON already; an escape inside is rare, so JSON.parse unescapes it.
+  return sawEscape ? (JSON.parse(text.slice(start, end)) as string) : text.slice(start + 1, end - 1);
 }
 
 function skipSpace(text: string, i: number): number {
