@@ -107,9 +107,10 @@ describe('publish frame fast path (scanPublish)', () => {
 
   it('counts the last of a repeated name, as JSON.parse does', () => {
     assert.equal(scanPublish('{"t":"publish","p":{"topic":"a","data":1},"t":"ping"}', 0), null);
-    const scanned = scanPublish('{"t":"ping","p":{"topic":"a","data":1,"topic":"b","data":"x"},"t":"publish"}', 0);
+    const scanned = scanPublish('{"p":{"topic":"a","data":1},"t":"publish","p":{"topic":"a","data":1,"topic":"b","data":"x"},"cid":"1","cid":"2"}', 0);
     assert.equal(scanned?.p.topic, 'b');
     assert.equal(scanned?.p.data.text, '"x"');
+    assert.equal(scanned?.cid, '2');
   });
 
   it('unescapes the strings it reads as JSON.parse does', () => {
@@ -123,6 +124,7 @@ describe('publish frame fast path (scanPublish)', () => {
   it('leaves to the general path what it does not read itself', () => {
     const declined = [
       '{"t":"subscription_update","p":{"topic":"a","data":1}}',
+      '{"t":"ping","p":{"topic":"a","data":1},"t":"publish"}',
       '{"type":"publish","payload":{"topic":"a","data":1}}',
       '{"t":"publish","p":{"topic":"a"}}',
       '{"t":"publish","p":{"data":1}}',

@@ -77,7 +77,8 @@ export function scanPublish(text: string, from: number): ScannedPublish | null {
       if (i === FAIL) return null;
       if (isName(text, name, nameEnd, '"t"')) {
         t = stringValue(text, value, i);
-        if (t === null) return null;
+        // Another type (a repeated `t` could still say publish, but JSON.parse settles that).
+        if (t !== 'publish') return null;
       } else if (isName(text, name, nameEnd, '"cid"')) {
         cid = stringValue(text, value, i) ?? undefined;
         if (cid === undefined) return null;
@@ -90,7 +91,7 @@ export function scanPublish(text: string, from: number): ScannedPublish | null {
     else return null;
   }
   if (skipSpace(text, i + 1) !== text.length) return null;
-  if (t !== 'publish' || members === null || members.topic === null || members.dataStart === FAIL) return null;
+  if (t === null || members === null || members.topic === null || members.dataStart === FAIL) return null;
   const p: ScannedPublish['p'] = { topic: members.topic, data: new RawJson(text.slice(members.dataStart, members.dataEnd)) };
   if (members.type !== undefined) p.type = members.type;
   return cid === undefined ? { t: 'publish', p } : { t: 'publish', p, cid };
