@@ -90,6 +90,11 @@ describe('other client messages (PROTOCOL.md §10, §14)', () => {
     assert.equal(h, createHash('sha256').update('{"a":1,"b":2}').digest('hex'));
     assert.match(nonce!, /^[0-9a-f]{32}$/);
     assert.equal(mac, createHmac('sha256', SIGNING_KEY).update(`${h}:${ts}:${nonce}`).digest('hex'));
+    // A client's publish, spaced as clients may write it: the signature covers the value.
+    client.sendRaw('{"t":"publish","p":{"topic":"signed","data":{ "b": 2, "a": 1 }}}');
+    const [spaced] = await client.publications('signed', 1);
+    assert.equal(spaced!['o'], 1);
+    assert.equal(String(spaced!['sig']).split(':')[0], h);
     client.send({ t: 'health_check', p: {} });
     assert.match((await client.nextOfType('health_check_response')).json!['sig'], /^[0-9a-f]{64}:\d+:[0-9a-f]{32}:[0-9a-f]{64}$/);
     await client.close();

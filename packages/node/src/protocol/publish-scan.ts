@@ -2,14 +2,15 @@
  * The fast path for the frame that dominates a publisher's traffic (PROTOCOL.md §19):
  * `{"t":"publish","p":{"topic":…,"type":…,"data":…},"cid":…}`. One pass checks the whole text as
  * strict JSON (RFC 8259) and finds the members the publish path reads; `data` stays the text it
- * arrived in, so it is neither built into objects nor serialized again. JSON.parse of the frame plus
- * JSON.stringify of `data` cost about three times this scan.
+ * arrived in, so it is neither built into objects nor serialized again. For the bench client's
+ * ~150-byte frame this scan takes ~630 ns; JSON.parse of the frame and JSON.stringify of `data`
+ * took ~1,050 ns.
  *
  * `null` means "take the general path", never "invalid": anything this scan does not read itself —
- * another `t`, an escape inside a member name, a non-string `cid`, `topic` or `type`, nesting deeper
- * than MAX_DEPTH, invalid JSON — goes to JSON.parse, which then decides. A message it does
- * return is the one the general path would build: names are matched as JSON.parse reads them (a
- * repeated name: the last one counts) and `data` parses to the value JSON.parse would give.
+ * a `t` other than publish, an escape inside a member name, a non-string `cid`, `topic` or `type`,
+ * nesting deeper than MAX_DEPTH, invalid JSON — goes to JSON.parse, which then decides. A message it
+ * does return is the one the general path would build: names are matched as JSON.parse reads them
+ * (a repeated name: the last one counts) and `data` parses to the value JSON.parse would give.
  */
 
 /** A JSON value kept as the exact text a client sent. */
@@ -63,23 +64,20 @@ export function scanPublish(text: string, from: number): ScannedPublish | null {
   if (text.charCodeAt(i) === CLOSE_BRACE) return null;
   for (;;) {
     const name = i;
-    const nameEnd = skipString(text, i);
-    if (nameEnd === FAIL || sawEscape) return null;
-    i = skipSpace(text, nameEnd);
-    if (text.charCodeAt(i) !== COLON) return null;
-    const value = skipSpace(text, i + 1);
-    if (isName(text, name, nameEnd, '"p"')) {
+    const value = memberValue(text, name);
+    if (value === FAIL) return null;
+    if (text.startsWith('"p"', name)) {
       members = { topic: null, type: undefined, dataStart: FAIL, dataEnd: FAIL };
       i = scanMembers(text, value, members);
       if (i === FAIL) return null;
     } else {
       i = skipValue(text, value, 1);
       if (i === FAIL) return null;
-      if (isName(text, name, nameEnd, '"t"')) {
+      if (text.startsWith('"t"', name)) {
         t = stringValue(text, value, i);
         // Another type (a repeated `t` could still say publish, but JSON.parse settles that).
         if (t !== 'publish') return null;
-      } else if (isName(text, name, nameEnd, '"cid"')) {
+      } else if (text.startsWith('"cid"', name)) {
         cid = stringValue(text, value, i) ?? undefined;
         if (cid === undefined) return null;
       }
@@ -104,20 +102,17 @@ function scanMembers(text: string, i: number, members: PublishMembers): number {
   if (text.charCodeAt(i) === CLOSE_BRACE) return i + 1;
   for (;;) {
     const name = i;
-    const nameEnd = skipString(text, i);
-    if (nameEnd === FAIL || sawEscape) return FAIL;
-    i = skipSpace(text, nameEnd);
-    if (text.charCodeAt(i) !== COLON) return FAIL;
-    const value = skipSpace(text, i + 1);
+    const value = memberValue(text, name);
+    if (value === FAIL) return FAIL;
     i = skipValue(text, value, 2);
     if (i === FAIL) return FAIL;
-    if (isName(text, name, nameEnd, '"topic"')) {
+    if (text.startsWith('"topic"', name)) {
       members.topic = stringValue(text, value, i);
       if (members.topic === null) return FAIL;
-    } else if (isName(text, name, nameEnd, '"type"')) {
+    } else if (text.startsWith('"type"', name)) {
       members.type = stringValue(text, value, i) ?? undefined;
       if (members.type === undefined) return FAIL;
-    } else if (isName(text, name, nameEnd, '"data"')) {
+    } else if (text.startsWith('"data"', name)) {
       members.dataStart = value;
       members.dataEnd = i;
     }
@@ -129,9 +124,16 @@ function scanMembers(text: string, i: number, members: PublishMembers): number {
   }
 }
 
-/** The name token [start, end) — known to hold no escape — is `quoted` (quotes included). */
-function isName(text: string, start: number, end: number, quoted: string): boolean {
-  return end - start === quoted.length && text.startsWith(quoted, start);
+/**
+ * Past a member's name and its colon: where its value starts, or FAIL. A name with an escape is a
+ * FAIL too, so that `text.startsWith('"topic"', name)` (closing quote included) matches exactly the
+ * member JSON.parse would call `topic`.
+ */
+function memberValue(text: string, name: number): number {
+  const nameEnd = skipString(text, name);
+  if (nameEnd === FAIL || sawEscape) return FAIL;
+  const colon = skipSpace(text, nameEnd);
+  return text.charCodeAt(colon) === COLON ? skipSpace(text, colon + 1) : FAIL;
 }
 
 /** The value of the token [start, end) that skipValue just passed if it is a string, else null. */

@@ -37,8 +37,7 @@ export function preparePublication(ctx: WorkerContext, request: PublishRequest):
   if (data === undefined) return invalid('data is required');
   if (typeof type !== 'string' || type.length === 0 || type.length > 128) return invalid('type must be a short string');
   const key = ctx.config.signingKey;
-  // A client's `data` arrives as its own text (publish-scan.ts); signing needs the value.
-  const body = key === null ? publicationBody(type, data instanceof RawJson ? data.text : JSON.stringify(data)) : signedBody(type, data instanceof RawJson ? JSON.parse(data.text) : data, key);
+  const body = key === null ? publicationBody(type, dataText(data)) : signedBody(type, dataValue(data), key);
   const limit = Math.min(ctx.config.limits.maxMessageSize, 1_048_576);
   // A UTF-16 unit is at most 3 UTF-8 bytes: most publications pass without counting bytes.
   const fits = 3 * body.length + 9 * topic.length + 68 <= limit || Buffer.byteLength(body) + 3 * Buffer.byteLength(topic) + 68 <= limit;
@@ -100,6 +99,16 @@ function refuse(ctx: WorkerContext, session: Session, topic: string, cid: string
 /** PROTOCOL.md §14: with a signing key every publication carries `sig` (computed once, not per subscriber). */
 function signedBody(type: string, data: unknown, key: string): string {
   return `{"c":"U","t":${JSON.stringify(type)},"p":${JSON.stringify(data)},"sig":${JSON.stringify(signPayload(data, key))},"v":1}`;
+}
+
+/** `data` as JSON text; a client's arrives as the text it sent (publish-scan.ts). */
+function dataText(data: unknown): string {
+  return data instanceof RawJson ? data.text : JSON.stringify(data);
+}
+
+/** `data` as a value: a signature covers the value, not the text a client happened to send. */
+function dataValue(data: unknown): unknown {
+  return data instanceof RawJson ? JSON.parse(data.text) : data;
 }
 
 function invalid(message: string): WseError {
