@@ -7,7 +7,8 @@ export type BenchErrorCode =
   | 'WSE_BENCH_ERR_SPAWN'
   | 'WSE_BENCH_ERR_TIMEOUT'
   | 'WSE_BENCH_ERR_CHILD'
-  | 'WSE_BENCH_ERR_USAGE';
+  | 'WSE_BENCH_ERR_USAGE'
+  | 'WSE_BENCH_ERR_TOPIC';
 
 export class BenchError extends Error {
   readonly code: BenchErrorCode;

@@ -5,6 +5,7 @@ import { BenchError } from '../errors.js';
 import { runFanout, type CompareKind, type ServerKind } from '../fanout/fanout.js';
 import { parseSplit } from '../fanout/split.js';
 import { fanoutFailed, formatMarkdown, formatTable } from '../fanout/report.js';
+import type { TopicOwnerChoice } from '../fanout/topic-owner.js';
 import type { LoadClientKind } from '../load/load-client.js';
 
 interface Args {
@@ -26,6 +27,7 @@ interface Args {
   batch: number;
   window: number;
   'message-bytes': number;
+  'topic-owner': string;
   workers: number;
   'jwt-secret': string;
   'wse-bin'?: string;
@@ -63,6 +65,11 @@ export const fanoutCommand: CommandModule<object, Args> = {
       .option('batch', { type: 'number', default: 500, describe: 'subscribers connected at once per load process' })
       .option('window', { type: 'number', default: 16, describe: 'publications in flight before waiting for acks (README: past 32 bare uWS collapses)' })
       .option('message-bytes', { type: 'number', default: 100, describe: 'size of each publication subscribers receive' })
+      .option('topic-owner', {
+        choices: ['any', 'publisher', 'other'],
+        default: 'any',
+        describe: "spawned clusters: draw each run's topic until its owner is on the publisher's node, or on another (any: as drawn)",
+      })
       .option('workers', { type: 'number', default: 1, describe: 'WSE workers per spawned node' })
       .option('jwt-secret', { type: 'string', default: DEFAULT_SECRET })
       .option('wse-bin', { type: 'string', describe: 'WSE CLI to spawn (default: this repository\'s)' })
@@ -89,6 +96,7 @@ export const fanoutCommand: CommandModule<object, Args> = {
       batch: args.batch,
       publishWindow: args.window,
       messageBytes: args['message-bytes'],
+      topicOwner: args['topic-owner'] as TopicOwnerChoice,
       workers: args.workers,
       jwtSecret: args['jwt-secret'],
       ...(args['wse-bin'] === undefined ? {} : { wseBin: args['wse-bin'] }),

@@ -5,6 +5,7 @@ import { LoadClient, type LoadClientKind } from '../load/load-client.js';
 import { raiseFdLimit, type FdLimit } from '../sys/fd-limit.js';
 import { remoteTarget, spawnBaseline, spawnWseCluster, wseLabel, type BenchTarget } from './target.js';
 import { runTier, type TierRunResult } from './tier-run.js';
+import type { TopicOwnerChoice } from './topic-owner.js';
 
 export type ServerKind = 'wse' | 'baseline';
 /** What runs beside the measured server, tier by tier: the bare transport, or the same WSE on one node. */
@@ -35,6 +36,8 @@ export interface FanoutOptions {
   batch: number;
   publishWindow: number;
   messageBytes: number;
+  /** Clusters: which node's worker sequences each run's topic (default any). */
+  topicOwner?: TopicOwnerChoice;
   workers: number;
   jwtSecret: string;
   wseBin?: string;
@@ -121,7 +124,8 @@ async function runTierAll(
         const outcome = await runTier(targets[i]!, client, tierOptions(options, tier, variant.split, options.token));
         into.runs.push(outcome);
         const check = outcome.countCheck.serverSent === null ? '' : `, server sent ${outcome.countCheck.serverSent} / client counted ${outcome.countCheck.clientDelivered}`;
-        progress(`${tag}: ${Math.round(outcome.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, gaps ${outcome.seqGaps}/${outcome.offsetGaps}, missing ${outcome.missing}${check}`);
+        const owner = outcome.topicOwner === null ? '' : `, topic owner ${outcome.topicOwner}`;
+        progress(`${tag}: ${Math.round(outcome.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, gaps ${outcome.seqGaps}/${outcome.offsetGaps}, missing ${outcome.missing}${owner}${check}`);
       } catch (error) {
         into.errors.push(error instanceof Error ? error.message : String(error));
         progress(`${tag}: failed: ${into.errors.at(-1)}`);
@@ -177,6 +181,7 @@ function tierOptions(options: FanoutOptions, tier: number, split: number[], toke
     batch: options.batch,
     publishWindow: options.publishWindow,
     messageBytes: options.messageBytes,
+    topicOwner: options.topicOwner ?? 'any',
     token,
   };
 }

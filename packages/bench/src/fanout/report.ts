@@ -81,6 +81,7 @@ function footnotes(report: FanoutReport): string[] {
     'server sent − counted: the nodes\' wse_messages_sent_total change over the run minus the deliveries the client counted (median run).',
   ];
   if (report.ratioOf !== null) notes.push(`ratio: median deliveries/s of ${report.ratioOf}.`);
+  notes.push(...topicOwners(report));
   for (const tier of report.tiers) {
     for (const [kind, result] of Object.entries(tier.byServer)) {
       for (const error of result.errors) notes.push(`${kind} ${tier.tier}: ${error.split('\n')[0]}`);
@@ -92,6 +93,18 @@ function footnotes(report: FanoutReport): string[] {
     }
   }
   return notes;
+}
+
+/** Clusters: the node that sequenced each run's topic, in run order (the publisher is on the first). */
+function topicOwners(report: FanoutReport): string[] {
+  const lines: string[] = [];
+  for (const tier of report.tiers) {
+    for (const [kind, result] of Object.entries(tier.byServer)) {
+      const owners = result.runs.map((run) => run.topicOwner);
+      if (owners.some((owner) => owner !== null)) lines.push(`${kind} ${tier.tier}: topic owner per run ${owners.map((o) => o ?? '?').join(' ')}`);
+    }
+  }
+  return lines.length === 0 ? [] : ['topic owner: the node whose worker sequenced the run\'s topic; publishes enter on the first node.', ...lines];
 }
 
 /**

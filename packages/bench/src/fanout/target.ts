@@ -14,6 +14,8 @@ export interface BenchNode {
   readonly metricsUrl: string | null;
   /** Root pid of a spawned server, for its CPU and memory. */
   readonly pid: number | null;
+  /** HTTP API key of a spawned WSE node (for `GET /api/info`); null otherwise. */
+  readonly apiKey: string | null;
 }
 
 /** A server or cluster the benchmarks run against: spawned here, or already running elsewhere. */
@@ -52,7 +54,7 @@ export async function spawnBaseline(readyTimeoutMs: number): Promise<BenchTarget
     { kind: 'http', url: `http://${HOST}:${port}/health` },
     readyTimeoutMs,
   );
-  return target('baseline', [{ server, node: { name: 'baseline', endpoint: { host: HOST, port }, metricsUrl: null, pid: server.pid } }]);
+  return target('baseline', [{ server, node: { name: 'baseline', endpoint: { host: HOST, port }, metricsUrl: null, pid: server.pid, apiKey: null } }]);
 }
 
 /**
@@ -63,6 +65,7 @@ export async function spawnBaseline(readyTimeoutMs: number): Promise<BenchTarget
  */
 export async function spawnWseCluster(options: SpawnOptions): Promise<BenchTarget> {
   const clusterSecret = randomBytes(24).toString('hex');
+  const apiKey = randomBytes(16).toString('hex');
   const meshPorts: number[] = [];
   for (let i = 0; i < options.nodes; i++) meshPorts.push(await freePortRange(options.workers));
   const started: Array<{ server: SpawnedServer; node: BenchNode }> = [];
@@ -74,11 +77,12 @@ export async function spawnWseCluster(options: SpawnOptions): Promise<BenchTarge
       const mesh = options.nodes === 1 ? [] : ['--mesh-port', String(meshPorts[i]), '--node-id', name, '--cluster-secret', clusterSecret, '--peers', peers];
       const server = await spawnServer(
         process.execPath,
-        [...wseStartArgs(options, port, metricsPort), ...mesh, ...options.wseArgs],
+        [...wseStartArgs(options, port, metricsPort), '--api-key', apiKey, ...mesh, ...options.wseArgs],
         { kind: 'http', url: `http://${HOST}:${metricsPort}/health` },
         options.readyTimeoutMs,
       );
-      started.push({ server, node: { name, endpoint: { host: HOST, port }, metricsUrl: `http://${HOST}:${metricsPort}/metrics`, pid: server.pid } });
+      const metricsUrl = `http://${HOST}:${metricsPort}/metrics`;
+      started.push({ server, node: { name, endpoint: { host: HOST, port }, metricsUrl, pid: server.pid, apiKey } });
     }
     if (options.nodes > 1) await waitForConvergence(started.map((s) => s.node.metricsUrl!), options.readyTimeoutMs);
   } catch (error) {
@@ -109,7 +113,7 @@ export function remoteTarget(label: string, targets: string[], metrics: string[]
   }
   const nodes = targets.map((text, i): BenchNode => {
     const m = metrics[i];
-    return { name: text, endpoint: parseHostPort(text), metricsUrl: m === undefined ? null : metricsUrlOf(m), pid: null };
+    return { name: text, endpoint: parseHostPort(text), metricsUrl: m === undefined ? null : metricsUrlOf(m), pid: null, apiKey: null };
   });
   return { label, nodes, path: '/wse', stop: async () => undefined };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { BenchError } from '../errors.js';
 import type { HistogramSummary } from '../load/latency-histogram.js';
 import type { LoadClient, LoadReport } from '../load/load-client.js';
@@ -7,6 +6,7 @@ import { counterDeltas, scrapeNodes, sumCounter, usageBetween } from '../server/
 import { nowMicros } from '../sys/clock.js';
 import { shares } from './split.js';
 import type { BenchTarget } from './target.js';
+import { chooseTopic, type TopicOwnerChoice } from './topic-owner.js';
 
 export interface TierRunOptions {
   subscribers: number;
@@ -20,11 +20,15 @@ export interface TierRunOptions {
   split: number[];
   /** Sent as `Cookie: access_token=…` by every connection (PROTOCOL.md §2). */
   token: string;
+  /** Which node's worker sequences the run's topic (clusters only). */
+  topicOwner: TopicOwnerChoice;
 }
 
 /** One measured run of one tier against one server. Rates are per second of the window. */
 export interface TierRunResult {
   server: string;
+  /** The node whose worker sequenced the topic; null for one node, or when the cluster does not say. */
+  topicOwner: string | null;
   subscribers: number;
   seconds: number;
   published: number;
@@ -90,7 +94,7 @@ const SETTLE_QUIET_MS = 2_000;
 const SETTLE_TIMEOUT_MS = 60_000;
 
 export async function runTier(target: BenchTarget, client: LoadClient, options: TierRunOptions): Promise<TierRunResult> {
-  const topic = `fanout-${options.subscribers}-${randomBytes(4).toString('hex')}`;
+  const { topic, owner } = await chooseTopic(target, options.subscribers, options.topicOwner);
   const headers = { Cookie: `access_token=${options.token}` };
   const requests = target.nodes.map(({ endpoint }) => ({ host: endpoint.host, port: endpoint.port, path: target.path, headers }));
   const perNode = shares(options.subscribers, options.split.length === requests.length ? options.split : requests.map(() => 1));
@@ -105,7 +109,7 @@ export async function runTier(target: BenchTarget, client: LoadClient, options: 
       readyTimeoutMs: CONNECT_BATCH_TIMEOUT_MS,
     });
     try {
-      return await measure(target, client, publisher, perNode, options);
+      return await measure(target, client, publisher, perNode, options, owner);
     } finally {
       publisher.close();
     }
@@ -140,6 +144,7 @@ async function measure(
   publisher: Publisher,
   perNode: number[],
   options: TierRunOptions,
+  topicOwner: string | null,
 ): Promise<TierRunResult> {
   const startUs = nowMicros() + WINDOW_LEAD_US + options.warmupSeconds * 1e6;
   const endUs = startUs + options.durationSeconds * 1e6;
@@ -158,7 +163,7 @@ async function measure(
     rssMb: nodes[i]?.rssMb ?? null,
     counters: counters[i] ?? null,
   }));
-  return summarize(target, options, published, report, nodeStats);
+  return summarize(target, options, published, report, nodeStats, topicOwner);
 }
 
 function summarize(
@@ -167,6 +172,7 @@ function summarize(
   published: PublishResult,
   report: LoadReport,
   nodes: NodeRunStats[],
+  topicOwner: string | null,
 ): TierRunResult {
   const perNodeCounters = nodes.map((n) => n.counters);
   const serverSent = sumCounter(perNodeCounters, 'wse_messages_sent_total');
@@ -174,6 +180,7 @@ function summarize(
   const expected = (published.sent - published.refused) * report.live;
   return {
     server: target.label,
+    topicOwner,
     subscribers: report.live,
     seconds,
     published: published.windowSent,
