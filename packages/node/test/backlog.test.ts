@@ -31,6 +31,11 @@ function connections(count: number, bytes: number): Connection[] {
   return Array.from({ length: count }, () => new Connection(bytes));
 }
 
+/** Lets `count` loop turns pass (each runs the immediates queued in the one before). */
+async function loopTurns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('fan-out backlog sampling (DESIGN.md flow control)', () => {
   test('a timer tick visits at most SESSIONS_PER_TICK connections; the total lands when the pass completes', () => {
     const all = connections(2 * SESSIONS_PER_TICK + 100, 1);
@@ -58,6 +63,23 @@ describe('fan-out backlog sampling (DESIGN.md flow control)', () => {
     assert.equal(backlog.isPaced, true, 'a partial pass cannot prove the backlog drained');
     backlog.sampleSlice(); // a whole pass at 0
     assert.equal(backlog.isPaced, false);
+  });
+
+  test('while publishers are paced, a pass goes on over the next loop turns instead of one slice per tick', async () => {
+    const all = connections(3 * SESSIONS_PER_TICK, 1);
+    const { backlog } = monitor(all, SESSIONS_PER_TICK / 2);
+    backlog.sampleSlice(); // a tick: its slice alone is over the mark
+    assert.equal(backlog.isPaced, true);
+    for (const c of all) c.bytes = 0;
+    // Two more slices, then the turn that finds the end: without ticks, which would take 100 ms each.
+    await loopTurns(3);
+    assert.ok(all.every((c) => c.visits === 1));
+    assert.equal(backlog.isPaced, true, 'the pass ended; its total still holds the slice read before the drain');
+    backlog.sampleSlice(); // the next tick starts a pass that finds nothing
+    await loopTurns(3);
+    assert.ok(all.every((c) => c.visits === 2));
+    assert.equal(backlog.isPaced, false);
+    backlog.stop();
   });
 
   test('a slow consumer is closed with 4008 by the slice that reaches it; a full pass reaches all', () => {

@@ -24,7 +24,9 @@ export const SESSIONS_PER_TICK = 8192;
  * - on the timer, the next `SESSIONS_PER_TICK` connections of a pass, so a worker with 100,000
  *   connections never blocks its loop for a whole pass. While the total is above the high-water
  *   mark publishers are paced (a partial sum already over it is enough); they resume when a
- *   completed pass finds it below half.
+ *   completed pass finds it below half. While they wait, a pass goes on slice by slice over the
+ *   next loop turns instead of one slice per tick: at 100,000 connections that ends pacing within
+ *   a tick of the backlog clearing, not 1.3 s (13 ticks) later.
  */
 export class BacklogMonitor {
   private paced = false;
@@ -37,6 +39,12 @@ export class BacklogMonitor {
   /** Where the timer's pass stands, and what it has summed so far. */
   private cursor: Iterator<Session> | null = null;
   private passTotal = 0;
+  /** The rest of a pass, queued for the next loop turn while publishers are paced. */
+  private continuation: NodeJS.Immediate | null = null;
+  private readonly continuePass = (): void => {
+    this.continuation = null;
+    if (this.paced && this.cursor !== null) this.sampleSlice();
+  };
 
   constructor(
     private readonly sessions: Set<Session>,
@@ -60,7 +68,9 @@ export class BacklogMonitor {
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.continuation !== null) clearImmediate(this.continuation);
     this.timer = null;
+    this.continuation = null;
     this.cursor = null;
     this.release();
   }
@@ -101,6 +111,7 @@ export class BacklogMonitor {
       this.passTotal += this.visit(next.value);
     }
     if (!this.paced && this.passTotal > this.options.highWaterBytes) this.pace();
+    if (this.paced) this.continuation ??= setImmediate(this.continuePass);
   }
 
   /** One connection's backlog; a slow consumer is closed and counts nothing. */
