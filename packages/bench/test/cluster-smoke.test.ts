@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runFanout } from '../src/fanout/fanout.js';
 import { fanoutFailed, formatTable } from '../src/fanout/report.js';
-import { spawnWseCluster } from '../src/fanout/target.js';
-import { chooseTopic, topicOwner } from '../src/fanout/topic-owner.js';
+import { remoteTarget, spawnWseCluster } from '../src/fanout/target.js';
+import { chooseTopic, placement } from '../src/fanout/topic-owner.js';
 
 const SECRET = 'smoke-test-secret-of-at-least-32-bytes';
 
@@ -65,9 +65,14 @@ describe('fanout smoke tier: 2 nodes, 100 subscribers, 2 s', () => {
       for (const [want, owner] of [['publisher', 'a'], ['other', 'b'], ['publisher', 'a'], ['other', 'b'], ['publisher', 'a'], ['other', 'b']] as const) {
         const chosen = await chooseTopic(cluster, 100, want);
         assert.equal(chosen.owner, owner, want);
-        assert.equal(await topicOwner(b!, chosen.topic), owner, 'node b sees the same owner');
-        assert.equal(await topicOwner(a!, chosen.topic), owner);
+        assert.deepEqual(await placement(a!, chosen.topic), { owner, onAskedNode: owner === 'a' });
+        assert.deepEqual(await placement(b!, chosen.topic), { owner, onAskedNode: owner === 'b' }, 'node b sees the same owner');
       }
+      // Running nodes (--targets) answer the same way given their key (--api-key).
+      const endpoints = cluster.nodes.map((n) => `${n.endpoint.host}:${n.endpoint.port}`);
+      const running = remoteTarget('wse (2 nodes)', endpoints, [], a!.apiKey);
+      assert.equal((await chooseTopic(running, 100, 'other')).owner, 'b');
+      await assert.rejects(chooseTopic(remoteTarget('wse (2 nodes)', endpoints, []), 100, 'other'), /needs WSE nodes whose HTTP API key/);
     } finally {
       await cluster.stop();
     }

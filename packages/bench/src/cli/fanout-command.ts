@@ -13,6 +13,7 @@ interface Args {
   spawn: boolean;
   targets?: string;
   metrics?: string;
+  'api-key'?: string;
   'baseline-targets'?: string;
   compare?: string;
   nodes: number;
@@ -50,6 +51,7 @@ export const fanoutCommand: CommandModule<object, Args> = {
       .option('split', { type: 'string', default: '', describe: 'subscribers per node in this proportion, e.g. 50/50 (default: even)' })
       .option('targets', { type: 'string', describe: 'running nodes\' client endpoints host:port,… (subscribers split over them; publisher on the first)' })
       .option('metrics', { type: 'string', describe: 'their metrics endpoints host:port,…, same order (server-side counters)' })
+      .option('api-key', { type: 'string', describe: "the running nodes' HTTP API key: runs report where their topic was sequenced; needed for --topic-owner" })
       .option('baseline-targets', { type: 'string', describe: 'a running baseline-server for --compare baseline without --spawn' })
       .option('compare', {
         choices: ['baseline', 'single'],
@@ -68,7 +70,7 @@ export const fanoutCommand: CommandModule<object, Args> = {
       .option('topic-owner', {
         choices: ['any', 'publisher', 'other'],
         default: 'any',
-        describe: "spawned clusters: draw each run's topic until its owner is on the publisher's node, or on another (any: as drawn)",
+        describe: "clusters: draw each run's topic until its owner is on the publisher's node, or on another (any: as drawn)",
       })
       .option('workers', { type: 'number', default: 1, describe: 'WSE workers per spawned node' })
       .option('jwt-secret', { type: 'string', default: DEFAULT_SECRET })
@@ -85,6 +87,7 @@ export const fanoutCommand: CommandModule<object, Args> = {
       spawn: args.spawn,
       targets: list(args.targets),
       metrics: list(args.metrics),
+      ...(args['api-key'] === undefined ? {} : { apiKey: args['api-key'] }),
       baselineTargets: list(args['baseline-targets']),
       tiers: list(args.tiers).map(positiveInteger),
       runs: args.runs,

@@ -23,6 +23,8 @@ export interface FanoutOptions {
   /** Without `spawn`: the running server's client endpoints, metrics endpoints, baseline endpoints. */
   targets: string[];
   metrics: string[];
+  /** The running nodes' HTTP API key (`--targets`): runs then report where their topic was sequenced. */
+  apiKey?: string;
   baselineTargets: string[];
   tiers: number[];
   runs: number;
@@ -149,7 +151,7 @@ function variantsOf(o: FanoutOptions): Variant[] {
   const measured: Variant =
     o.server === 'baseline'
       ? { label: 'baseline', split: even(nodes), open: o.spawn ? () => spawnBaseline(READY_TIMEOUT_MS) : async () => remoteTarget('baseline', o.targets, []) }
-      : { label: wseLabel(nodes), split: o.split.length > 0 ? o.split : even(nodes), open: o.spawn ? spawnWse(nodes) : async () => remoteTarget(wseLabel(nodes), o.targets, o.metrics) };
+      : { label: wseLabel(nodes), split: o.split.length > 0 ? o.split : even(nodes), open: o.spawn ? spawnWse(nodes) : async () => remoteTarget(wseLabel(nodes), o.targets, o.metrics, o.apiKey ?? null) };
   if (o.compare === null || (o.compare === 'baseline' && o.server === 'baseline')) return [measured];
   if (o.compare === 'baseline') {
     if (!o.spawn && o.baselineTargets.length === 0) throw new BenchError('WSE_BENCH_ERR_USAGE', '--compare baseline without --spawn needs --baseline-targets');

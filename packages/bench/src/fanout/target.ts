@@ -106,14 +106,17 @@ function wseStartArgs(options: SpawnOptions, port: number, metricsPort: number):
   ];
 }
 
-/** `--targets host:port,…` (and `--metrics host:port,…`, same order) of servers already running. */
-export function remoteTarget(label: string, targets: string[], metrics: string[]): BenchTarget {
+/**
+ * `--targets host:port,…` (and `--metrics host:port,…`, same order) of servers already running;
+ * `apiKey`: their HTTP API key, if the bench may ask them where a topic is sequenced.
+ */
+export function remoteTarget(label: string, targets: string[], metrics: string[], apiKey: string | null = null): BenchTarget {
   if (metrics.length > 0 && metrics.length !== targets.length) {
     throw new BenchError('WSE_BENCH_ERR_USAGE', `--metrics names ${metrics.length} endpoints for ${targets.length} targets`);
   }
   const nodes = targets.map((text, i): BenchNode => {
     const m = metrics[i];
-    return { name: text, endpoint: parseHostPort(text), metricsUrl: m === undefined ? null : metricsUrlOf(m), pid: null, apiKey: null };
+    return { name: text, endpoint: parseHostPort(text), metricsUrl: m === undefined ? null : metricsUrlOf(m), pid: null, apiKey };
   });
   return { label, nodes, path: '/wse', stop: async () => undefined };
 }

@@ -13,7 +13,7 @@ export type TopicOwnerChoice = 'any' | 'publisher' | 'other';
 
 export interface ChosenTopic {
   topic: string;
-  /** The owner's node name; null for one node, or a cluster that does not say (no API key). */
+  /** The owner's node id; null for one node, or a cluster that does not say (no API key). */
   owner: string | null;
 }
 
@@ -22,21 +22,28 @@ const MAX_DRAWS = 64;
 const INFO_TIMEOUT_MS = 5000;
 
 export async function chooseTopic(target: BenchTarget, subscribers: number, want: TopicOwnerChoice): Promise<ChosenTopic> {
-  const publisherNode = target.nodes[0]!;
   for (let draw = 0; draw < MAX_DRAWS; draw++) {
     const topic = `fanout-${subscribers}-${randomBytes(4).toString('hex')}`;
-    const owner = target.nodes.length > 1 ? await topicOwner(publisherNode, topic) : null;
-    if (want === 'any' || target.nodes.length < 2) return { topic, owner };
-    if (owner === null) {
-      throw new BenchError('WSE_BENCH_ERR_USAGE', `--topic-owner ${want} needs spawned WSE nodes (their HTTP API names a topic's owner)`);
+    if (target.nodes.length < 2) return { topic, owner: null };
+    const where = await placement(target.nodes[0]!, topic);
+    if (want === 'any') return { topic, owner: where?.owner ?? null };
+    if (where === null) {
+      throw new BenchError('WSE_BENCH_ERR_USAGE', `--topic-owner ${want} needs WSE nodes whose HTTP API key the bench knows (spawned, or --api-key)`);
     }
-    if ((owner === publisherNode.name) === (want === 'publisher')) return { topic, owner };
+    if (where.onAskedNode === (want === 'publisher')) return { topic, owner: where.owner };
   }
   throw new BenchError('WSE_BENCH_ERR_TOPIC', `no topic owned by the ${want === 'publisher' ? "publisher's node" : 'other nodes'} in ${MAX_DRAWS} draws`);
 }
 
-/** The name of the node whose worker sequences `topic`, as `node`'s `GET /api/info?topic=` says. */
-export async function topicOwner(node: BenchNode, topic: string): Promise<string | null> {
+export interface Placement {
+  /** The node id (`--node-id`) of the member that sequences the topic. */
+  owner: string;
+  /** That member is a worker of the node asked. */
+  onAskedNode: boolean;
+}
+
+/** Where `topic` is sequenced, as `node`'s `GET /api/info?topic=` says; null when it does not say. */
+export async function placement(node: BenchNode, topic: string): Promise<Placement | null> {
   if (node.apiKey === null) return null;
   const { host, port } = node.endpoint;
   let info: ApiInfo;
@@ -50,15 +57,15 @@ export async function topicOwner(node: BenchNode, topic: string): Promise<string
   } catch {
     return null;
   }
-  if (typeof info.owner !== 'string') return null;
+  if (typeof info.owner !== 'string' || typeof info.node_id !== 'string') return null;
   // The answering worker is not in its own member list.
-  if (info.owner === info.mesh?.instance_id) return info.node_id ?? null;
-  return info.mesh?.members?.find((m) => m.instance_id === info.owner)?.node_id ?? null;
+  const owner = info.owner === info.mesh?.instance_id ? info.node_id : info.mesh?.members?.find((m) => m.instance_id === info.owner)?.node_id;
+  return owner === undefined ? null : { owner, onAskedNode: owner === info.node_id };
 }
 
 /** The parts of `GET /api/info?topic=T` read here. */
 interface ApiInfo {
-  node_id?: string;
+  node_id?: unknown;
   owner?: unknown;
   mesh?: { instance_id?: string | null; members?: Array<{ instance_id: string; node_id: string }> };
 }
