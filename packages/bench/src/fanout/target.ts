@@ -14,7 +14,7 @@ export interface BenchNode {
   readonly metricsUrl: string | null;
   /** Root pid of a spawned server, for its CPU and memory. */
   readonly pid: number | null;
-  /** HTTP API key of a spawned WSE node (for `GET /api/info`); null otherwise. */
+  /** HTTP API key of a WSE node (spawned, or `--api-key`), for `GET /api/info`; null otherwise. */
   readonly apiKey: string | null;
 }
 
