@@ -131,6 +131,23 @@ describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () =>
     await Promise.all(subscribers.map((s) => new Promise((resolve) => (s.ws.once('close', resolve), s.ws.close()))));
   });
 
+  test("a client's data crosses the mesh as written: digits past 2^53 and white space survive", async () => {
+    const topics = Array.from({ length: 8 }, (_, i) => `cluster:exact-${i}`);
+    const subscriber = await TestClient.connect(nodes[1]!.url, { token: await makeToken({ sub: 'exact-reader' }) });
+    await subscriber.subscribe(topics);
+    const publisher = await TestClient.connect(nodes[0]!.url, { token: await makeToken({ sub: 'exact-writer' }) });
+    const data = '{"id":12345678901234567890, "list":[1.50,-0]}';
+    for (const topic of topics) {
+      publisher.sendRaw(`{"t":"publish","p":{"topic":"${topic}","data":${data}},"cid":"${topic}"}`);
+      assert.equal((await publisher.nextOfType('publish_ack')).json!['p']['offset'], 0);
+    }
+    for (const topic of topics) {
+      const publication = await subscriber.next((f) => f.json?.['tp'] === topic);
+      assert.ok(publication.raw.toString().endsWith(`"p":${data},"v":1}`), publication.raw.toString());
+    }
+    await Promise.all([subscriber.close(), publisher.close()]);
+  });
+
   test('presence is one view: a user connected through both nodes joins once, stays while any connection does, leaves once', async () => {
     const topic = 'cluster:lobby';
     const watcher = await TestClient.connectSubscribed(nodes[1]!.url, await makeToken({ sub: 'watcher' }), [topic]);
