@@ -12,19 +12,12 @@
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import { loadConfig } from '../src/config/load.js';
-import { WorkerMetrics } from '../src/metrics/worker-metrics.js';
+import { createLogger } from '../src/log.js';
 import { decodeInbound } from '../src/protocol/inbound.js';
 import { TokenBucket } from '../src/protocol/rate-limiter.js';
-import { RecoveryStore } from '../src/recovery/store.js';
 import { TopicAcl } from '../src/topics/acl.js';
-import { SubscriptionIndex } from '../src/topics/subscriptions.js';
-import { BacklogMonitor } from '../src/worker/backlog.js';
 import { handleClientMessage } from '../src/worker/client-protocol.js';
-import type { WorkerContext } from '../src/worker/context.js';
-import { CorkedReplies } from '../src/worker/corked-replies.js';
-import { Fanout } from '../src/worker/fanout.js';
-import { PublishIntake } from '../src/worker/publish-intake.js';
-import { LocalRouter } from '../src/worker/router.js';
+import { createWorkerContext } from '../src/worker/create-context.js';
 import { Session, type SessionSocket } from '../src/worker/session.js';
 
 const ROUND = 50_000;
@@ -39,7 +32,7 @@ const app = {
   publish: () => ++counts.published > 0,
   numSubscribers: () => 100,
 } as unknown as TemplatedApp;
-const ctx = workerContext();
+const ctx = createWorkerContext(config, app, createLogger('silent'), 0, null);
 const session = publisher();
 const shapes = { 'fast path': frames('t'), 'general path': frames('\\u0074') };
 const results: Record<string, number[]> = { 'fast path': [], 'general path': [] };
@@ -71,40 +64,6 @@ function frames(tName: string): ArrayBuffer[] {
     const text = `{"${tName}":"publish","p":{"topic":"bench-topic-1","type":"bench","data":{"s":${100_000 + i},"ts":${1_700_000_000_000_000 + i},"pad":"${'x'.repeat(30)}"}},"cid":"${100_000 + i}"}`;
     return new TextEncoder().encode(text).buffer as ArrayBuffer;
   });
-}
-
-function workerContext(): WorkerContext {
-  const store = new RecoveryStore(config.recovery);
-  const metrics = new WorkerMetrics({ node: 'bench', worker: '0' }, () => ({ ...store.stats(), budget: config.recovery.memoryBudgetBytes }));
-  const index = new SubscriptionIndex(app, () => {});
-  const sessions = new Set<Session>();
-  const backlog = new BacklogMonitor(sessions, metrics, {
-    highWaterBytes: config.fanoutBacklogBytes,
-    maxOutboundBytes: config.limits.maxOutboundQueueBytes,
-    intervalMs: 100,
-  });
-  const fanout = new Fanout(app, index, metrics, backlog);
-  const router = new LocalRouter(store, (topic, stamped, epoch, offset) => {
-    store.append(topic, epoch, offset, stamped);
-    fanout.deliver(topic, stamped);
-  });
-  return {
-    config,
-    app,
-    logger: null as unknown as WorkerContext['logger'],
-    metrics,
-    sessions,
-    index,
-    fanout,
-    replies: new CorkedReplies(metrics),
-    store,
-    intake: new PublishIntake(router, backlog, metrics, 64 * 1024 * 1024),
-    backlog,
-    presence: null as unknown as WorkerContext['presence'],
-    member: null,
-    startedAtMs: Date.now(),
-    clustered: false,
-  };
 }
 
 function publisher(): Session {

@@ -1,36 +1,22 @@
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
-import { flushMeshWrites } from '@wse/mesh';
 import { createAuthenticator, type Authenticator, type AuthResult } from '../auth/index.js';
 import type { WseConfig } from '../config/types.js';
 import { WseError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { PresenceTracker } from '../presence/tracker.js';
 import { isoNow } from '../protocol/clock.js';
 import { errorFrame, pingFrame, serverReadyFrame } from '../protocol/control-frames.js';
 import { decodeInbound } from '../protocol/inbound.js';
-import { RecoveryStore } from '../recovery/store.js';
-import { SubscriptionIndex } from '../topics/subscriptions.js';
 import { registerHttpApi } from '../api/http-api.js';
-import { BacklogMonitor } from './backlog.js';
 import { handleClientMessage } from './client-protocol.js';
 import type { WorkerContext } from './context.js';
-import { CorkedReplies } from './corked-replies.js';
-import { Fanout } from './fanout.js';
-import { PublishIntake } from './publish-intake.js';
-import { LocalRouter, MeshRouter, type PublicationRouter } from './router.js';
+import { createWorkerContext } from './create-context.js';
 import { createMeshMember, isClustered } from './mesh-member.js';
-import { PresenceSync } from '../presence/presence-sync.js';
-import { registerMeshMetrics } from '../metrics/mesh-metrics.js';
 import { CloseCode, type Session, type SessionSocket, type SocketState } from './session.js';
 import { leavePresence } from './subscribe-handler.js';
 import { Handshakes } from './upgrade.js';
 
 const RECOVERY_SWEEP_MS = 30_000;
 const CLOSE_LINGER_MS = 250;
-const BACKLOG_SAMPLE_MS = 100;
-/** Publications waiting while the worker paces publishers, summed over all sources. */
-const MAX_QUEUED_PUBLISH_BYTES = 64 * 1024 * 1024;
 
 /**
  * One worker: a uWebSockets.js app on the client port serving `/wse` and `/api/*`, with its
@@ -55,60 +41,9 @@ export class WorkerServer {
   static async start(config: WseConfig, logger: Logger, workerIndex = 0): Promise<WorkerServer> {
     const authenticator = await createAuthenticator(config.auth);
     const app = uWS.App();
-    const store = new RecoveryStore(config.recovery);
-    const metrics = new WorkerMetrics({ node: config.nodeId, worker: String(workerIndex) }, () => recoveryStats(store, config));
     const member = isClustered(config) ? createMeshMember(config, workerIndex, logger) : null;
-    const sessions = new Set<Session>();
-    const index = new SubscriptionIndex(app, (topic, interested) => {
-      if (interested) member?.addInterest(topic);
-      else member?.removeInterest(topic);
-    });
-    const backlog = new BacklogMonitor(sessions, metrics, {
-      highWaterBytes: config.fanoutBacklogBytes,
-      maxOutboundBytes: config.limits.maxOutboundQueueBytes,
-      intervalMs: BACKLOG_SAMPLE_MS,
-      onPacingChange: (paced) => member?.setIntakePaused(paced),
-    });
-    const fanout = new Fanout(app, index, metrics, backlog);
-    index.beforeChange = () => fanout.flush();
-    const replies = new CorkedReplies(metrics);
-    // Every stamped message this worker fans out, sequenced here or received from the owner.
-    const deliver = (topic: string, stamped: Buffer, epoch: number, offset: number): void => {
-      store.append(topic, epoch, offset, stamped);
-      fanout.deliver(topic, stamped);
-    };
-    const router: PublicationRouter = member === null ? new LocalRouter(store, deliver) : new MeshRouter(member);
-    const tracker = new PresenceTracker(config.limits.presenceMaxMembers, config.limits.presenceMaxDataBytes);
-    const presence = new PresenceSync(tracker, fanout, member, config.limits.presenceMaxDataBytes);
-    const ctx: WorkerContext = {
-      config,
-      app,
-      logger,
-      metrics,
-      sessions,
-      index,
-      fanout,
-      replies,
-      store,
-      intake: new PublishIntake(router, backlog, metrics, MAX_QUEUED_PUBLISH_BYTES),
-      backlog,
-      presence,
-      member,
-      startedAtMs: Date.now(),
-      clustered: member !== null,
-    };
-    if (member !== null) {
-      member.onDeliver = deliver;
-      member.onPresence = (event) => presence.onMeshEvent(event);
-      member.presenceSnapshot = () => tracker.localSnapshot();
-      registerMeshMetrics(metrics.registry, member);
-      await member.start();
-    }
-    // Before a turn's fan-out: publishers' acks, then the mesh links, then every subscriber.
-    fanout.beforeFlush = () => {
-      replies.flush();
-      if (member !== null) flushMeshWrites();
-    };
+    const ctx = createWorkerContext(config, app, logger, workerIndex, member);
+    await member?.start();
     const server = new WorkerServer(ctx, authenticator);
     server.mount(app);
     await server.listen(app);
@@ -290,11 +225,6 @@ export class WorkerServer {
     if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
   }
-}
-
-function recoveryStats(store: RecoveryStore, config: WseConfig) {
-  const stats = store.stats();
-  return { topics: stats.topics, bytes: stats.bytes, budget: config.recovery.memoryBudgetBytes, evictions: stats.evictions };
 }
 
 function within(promise: Promise<void>, ms: number): Promise<void> {
