@@ -18,8 +18,8 @@ const CLOSE_BRACE = 0x7d;
 export function stampPublication(topic: string, epoch: number, offset: number, body: string | Uint8Array): Buffer {
   const stamp = `{"tp":${topicJson(topic)},"e":"${epochHex(epoch)}","o":${offset}`;
   if (typeof body === 'string') {
-    // The stamp takes the place of the body's `{`: one template and one encoding (slicing the
-    // text, joining it and encoding the parts separately cost twice as much per message).
+    // The stamp takes the place of the body's `{`: one template and one encoding. Encoding the
+    // stamp and the body separately into one buffer cost 1.6 times as much per message.
     const members = body.slice(1);
     return Buffer.from(closesAtOnce(members) ? stamp + members : `${stamp},${members}`);
   }
