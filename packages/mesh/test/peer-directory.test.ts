@@ -64,3 +64,30 @@ test('directory: a lost tiebreak waits for the dial-back unless it already opene
     dir.close();
   }
 });
+
+test('directory: an address that reached this member itself is forgotten and never relearned', () => {
+  const { dir } = directory(new Set());
+  try {
+    dir.learn('127.0.0.2:1', 'static');
+    assert.equal(dir.settled, false);
+    dir.dialReachedSelf('127.0.0.2:1');
+    assert.equal(dir.has('127.0.0.2:1'), false);
+    assert.equal(dir.settled, true, 'reached, so tried');
+    assert.equal(dir.learn('127.0.0.2:1', 'gossip'), false);
+    assert.deepEqual(dir.unreachedAddresses(), []);
+  } finally {
+    dir.close();
+  }
+});
+
+test('directory: gossip passes on only the addresses not reached yet', () => {
+  const { dir } = directory(new Set());
+  try {
+    dir.learn('127.0.0.1:2', 'static');
+    dir.learn('127.0.0.1:3', 'static');
+    dir.dialSucceeded('127.0.0.1:2', 'id-2');
+    assert.deepEqual(dir.unreachedAddresses(), ['127.0.0.1:3']);
+  } finally {
+    dir.close();
+  }
+});

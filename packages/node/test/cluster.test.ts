@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { TestClient } from './client.js';
-import { api, getText, makeToken, metricValue, startCluster, type ClusterNode } from './harness.js';
+import { api, getText, makeToken, metricValue, runWse, startCluster, waitUntil, type ClusterNode } from './harness.js';
 
 /** Counts one topic's publications without keeping them: order hash, offsets, payload ids. */
 class CountingSubscriber {
@@ -129,6 +129,21 @@ describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () =>
       assert.equal(s.orderDigest, digest, 'the same order at every subscriber');
     }
     await Promise.all(subscribers.map((s) => new Promise((resolve) => (s.ws.once('close', resolve), s.ws.close()))));
+  });
+
+  test('each node sees the mesh once: four members on two nodes, every link up, no address left to reach', async () => {
+    // Node n1 names n0 by a loopback address; n0's workers advertise another: both are one member.
+    const cluster = async (node: ClusterNode): Promise<any> => JSON.parse((await getText(node.metricsPort, '/health')).body).cluster;
+    await waitUntil(async () => (await Promise.all(nodes.map(cluster))).every((c) => c.unreached.length === 0), 10_000, 'no unreached address');
+    for (const node of nodes) {
+      const view = await cluster(node);
+      assert.equal(view.full_mesh, true);
+      assert.deepEqual(view.members.map((m: any) => m.node_id).sort(), ['n0', 'n0', 'n1', 'n1']);
+      assert.equal(new Set(view.members.map((m: any) => m.instance_id)).size, 4);
+      assert.ok(view.members.every((m: any) => m.links === m.expected_links && m.links === (m.node_id === node.nodeId ? 1 : 2)));
+    }
+    const status = await runWse(['status', '--metrics-url', `http://127.0.0.1:${nodes[1]!.metricsPort}`]);
+    assert.match(status.stdout, /mesh: 4 members on 2 nodes, every link up\n  node n1 \(this node\): 2 members, links 2\/2: .*\n  node n0: 2 members, links 4\/4: /);
   });
 
   test("a client's data crosses the mesh as written: digits past 2^53 and white space survive", async () => {

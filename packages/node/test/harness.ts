@@ -202,6 +202,14 @@ export interface ClusterNode extends NodeProcess {
 }
 
 /**
+ * Mesh flags laid out as on a real host: listening on every interface and advertising an address
+ * (127.0.0.2) other than the loopback one siblings and `--peers` use, so each worker has two names.
+ */
+export function productionMesh(meshPort: number): string[] {
+  return ['--mesh-port', String(meshPort), '--mesh-host', '0.0.0.0', '--mesh-advertise', `127.0.0.2:${meshPort}`];
+}
+
+/**
  * Starts `nodes` nodes of `workers` workers each, meshed on loopback (node i > 0 names node 0's
  * mesh port as its peer; gossip does the rest), and waits until every worker links every other.
  */
@@ -210,7 +218,7 @@ export async function startCluster(nodes: number, workers: number, extraArgs: st
   for (let i = 0; i < nodes; i++) meshPorts.push(await freePortRange(workers));
   const starts = await Promise.allSettled(
     meshPorts.map(async (meshPort, i) => {
-      const args = ['--workers', String(workers), '--node-id', `n${i}`, '--mesh-port', String(meshPort), '--cluster-secret', CLUSTER_SECRET, ...extraArgs];
+      const args = ['--workers', String(workers), '--node-id', `n${i}`, ...productionMesh(meshPort), '--cluster-secret', CLUSTER_SECRET, ...extraArgs];
       if (i > 0) args.push('--peers', `127.0.0.1:${meshPorts[0]}`);
       const node = await startNode(args);
       return Object.assign(node, { nodeId: `n${i}`, meshPort });
@@ -230,6 +238,15 @@ export async function startCluster(nodes: number, workers: number, extraArgs: st
     throw error;
   }
   return started;
+}
+
+/** Polls `condition` every 50 ms until it holds (only where no event exists); throws after `ms`. */
+export async function waitUntil(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TestClient } from './client.js';
-import { api, getText, makeToken, metricValue, runWse, startNode, type NodeProcess } from './harness.js';
+import { api, freePortRange, getText, makeToken, metricValue, productionMesh, runWse, startNode, waitForMesh, waitUntil, type NodeProcess } from './harness.js';
 
 async function health(node: NodeProcess): Promise<Record<string, any>> {
   return JSON.parse((await getText(node.metricsPort, '/health')).body);
@@ -14,7 +14,7 @@ function workerUp(index: number) {
 
 describe('supervisor (DESIGN.md, process model)', () => {
   test('two workers share the client port; connections spread over both; metrics aggregate both', async () => {
-    const node = await startNode(['--workers', '2']);
+    const node = await startNode(['--workers', '2', ...productionMesh(await freePortRange(2))]);
     try {
       const token = await makeToken();
       const clients = await Promise.all(Array.from({ length: 24 }, () => TestClient.connect(node.url, { token })));
@@ -31,11 +31,20 @@ describe('supervisor (DESIGN.md, process model)', () => {
       assert.equal(metricValue(metrics, 'wse_connections', { worker: '0' }) + metricValue(metrics, 'wse_connections', { worker: '1' }), 24);
       assert.equal(metricValue(metrics, 'wse_workers_up'), 2);
       assert.equal(metricValue(metrics, 'wse_mesh_owned_topics'), 1);
+      // Each worker dials the other over loopback, and is known by its advertised address: one
+      // member each, and no loopback name left over as an address still to reach.
+      await waitForMesh([node], 2);
+      await waitUntil(async () => (await health(node))['cluster'].unreached.length === 0, 5_000, 'no unreached address');
+      const cluster = (await health(node))['cluster'];
+      assert.deepEqual(cluster.members.map((m: any) => [m.worker_index, m.links, m.expected_links]), [[0, 1, 1], [1, 1, 1]]);
+      assert.equal(cluster.full_mesh, true);
       const status = await runWse(['status', '--metrics-url', `http://127.0.0.1:${node.metricsPort}`]);
       assert.equal(status.code, 0);
       assert.match(status.stdout, /2\/2 workers/);
       assert.match(status.stdout, /#0 +pid \d+ +connections \d+/);
       assert.match(status.stdout, /topics owned 1/);
+      assert.match(status.stdout, /mesh: 2 members on 1 node, every link up\n  node \S+ \(this node\): 2 members, links 2\/2: /);
+      assert.doesNotMatch(status.stdout, /not reached/);
       await Promise.all(clients.map((c) => c.close()));
     } finally {
       await node.stop();

@@ -113,7 +113,12 @@ export class Handshaker {
 
   private acceptorChecks(link: MeshLink, hello: Hello): void {
     const peerId = hello.instanceId;
-    if (peerId === this.identity.instanceId) return link.close('self');
+    if (peerId === this.identity.instanceId) {
+      // A self-connection fails the tiebreak (§4); the reply (§E.c) lets the dialing side see it.
+      link.send(FrameType.HELLO, 0, null, this.hello());
+      this.settle(link);
+      return link.end('self');
+    }
     if (!dialerWins(peerId, this.identity.instanceId)) {
       // §E.c dial-back: reply so the dialer knows it lost, then dial its advertised address.
       link.send(FrameType.HELLO, 0, null, this.hello());
@@ -123,15 +128,31 @@ export class Handshaker {
       if (addr !== '' && !this.host.isLinked(peerId) && !this.directory.isDialing(addr)) this.directory.dialSoon(addr);
       return;
     }
-    if (this.host.isLinked(peerId)) return link.close('duplicate');
+    if (this.host.isLinked(peerId)) return this.refuseDuplicate(link, hello);
     link.send(FrameType.HELLO, 0, null, this.hello());
     this.settle(link);
     this.host.open(link, hello);
   }
 
+  /**
+   * §4 check 3. A dialer of this implementation gets our HELLO first, as after a tiebreak (§E.c),
+   * so it learns the address reached a member it is linked to (another name for it, such as a
+   * sibling's loopback address) rather than counting a failure and redialing it.
+   */
+  private refuseDuplicate(link: MeshLink, hello: Hello): void {
+    if ((hello.caps & Cap.MEMBER_INFO) === 0) return link.close('duplicate');
+    link.send(FrameType.HELLO, 0, null, this.hello());
+    this.settle(link);
+    link.end('duplicate');
+  }
+
   private dialerChecks(link: MeshLink, hello: Hello): void {
     const peerId = hello.instanceId;
-    if (peerId === this.identity.instanceId) return link.close('self');
+    if (peerId === this.identity.instanceId) {
+      link.outcomeReported = true;
+      this.directory.dialReachedSelf(link.address);
+      return link.close('self');
+    }
     if (!dialerWins(this.identity.instanceId, peerId)) {
       // §E.c: no failure; wait for the dial-back (or, from an original member, stop dialing).
       link.outcomeReported = true;
@@ -141,10 +162,11 @@ export class Handshaker {
       this.directory.dialLostTiebreak(link.address, peerId, hold);
       return;
     }
-    if (this.host.isLinked(peerId)) return link.close('duplicate');
     link.outcomeReported = true;
-    this.settle(link);
     this.directory.dialSucceeded(link.address, peerId);
+    // Linked already through another address: this one is another name for the same member.
+    if (this.host.isLinked(peerId)) return link.close('duplicate');
+    this.settle(link);
     this.host.open(link, hello);
   }
 }

@@ -97,7 +97,7 @@ export class LinkLifecycle implements LinkHost, HandshakeHost {
     link.state = 'open';
     p.links.add(link);
     p.counters.linksOpened++;
-    if (hello.info !== null && hello.info.address !== '') p.directory.linkedVia(hello.instanceId, hello.info.address);
+    p.directory.linkedVia(hello.instanceId, hello.info?.address ?? '');
     p.sequencer.onLinkOpen(link);
     this.sendBurst(link);
     p.view.linkOpened(link);

@@ -18,10 +18,13 @@ export class Gossip {
     private readonly identity: LocalIdentity,
   ) {}
 
-  /** §4 burst: PeerAnnounce with our address, then PeerList with every other address we know. */
+  /**
+   * §4 burst: PeerAnnounce with our address, then PeerList with every other member's advertised
+   * address and the addresses we know but have not reached yet.
+   */
   announceTo(link: MeshLink): void {
     if (this.identity.address !== '') link.send(FrameType.PEER_ANNOUNCE, 0, Buffer.from(this.identity.address), null);
-    const known = new Set(this.directory.addresses());
+    const known = new Set(this.directory.unreachedAddresses());
     for (const l of this.links.list) if (l !== link && l.peer?.info?.address) known.add(l.peer.info.address);
     known.delete(link.peer?.info?.address ?? '');
     if (known.size > 0) link.send(FrameType.PEER_LIST, 0, null, encodePeerList([...known]));

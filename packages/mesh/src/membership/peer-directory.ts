@@ -49,6 +49,8 @@ const MAX_ADDRESSES = 512;
 export class PeerDirectory {
   reconnects = 0;
   private readonly entries = new Map<string, Entry>();
+  /** Addresses that reached this member itself (another name for it: loopback, a second interface). */
+  private readonly selfAliases = new Set<string>();
   private untried = 0;
   private closed = false;
 
@@ -72,6 +74,17 @@ export class PeerDirectory {
   }
 
   /**
+   * The addresses worth passing on in gossip: those not yet reached. A reached address may be
+   * another name for its member (a sibling dialed over loopback); the member's own advertised
+   * address is what others should dial, and links announce that.
+   */
+  unreachedAddresses(): string[] {
+    const out: string[] = [];
+    for (const e of this.entries.values()) if (e.instanceId === '') out.push(e.address);
+    return out;
+  }
+
+  /**
    * Every address this member knows of has been linked or has failed once. Until then a member that
    * just started, or just learned addresses from gossip, may not yet see the whole mesh (MESH.md
    * §E.a: a claim sent then misses the owner it does not know of yet).
@@ -83,7 +96,7 @@ export class PeerDirectory {
   /** Adds an address and dials it at once; false when it is this member's own, known or over the cap. */
   learn(address: string, kind: AddressKind): boolean {
     if (this.closed || address === this.selfAddress || this.entries.has(address)) return false;
-    if (this.entries.size >= MAX_ADDRESSES) return false;
+    if (this.selfAliases.has(address) || this.entries.size >= MAX_ADDRESSES) return false;
     const entry: Entry = {
       address,
       kind,
@@ -138,6 +151,18 @@ export class PeerDirectory {
   }
 
   /**
+   * The dial reached this member itself: the address is another name for it (static peer lists
+   * shared by every node include the node itself). Never dialed again, even when configured.
+   */
+  dialReachedSelf(address: string): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined) return;
+    entry.dialing = false;
+    if (this.selfAliases.size < MAX_ADDRESSES) this.selfAliases.add(address);
+    this.forget(entry);
+  }
+
+  /**
    * §4/§E.c: the acceptor refused us by the tiebreak. No failure is counted. With a dial-back
    * coming (`holdMs`), wait that long; an original member (null) is never dialed again.
    */
@@ -174,15 +199,19 @@ export class PeerDirectory {
     }
   }
 
-  /** The member linked to this instance some other way (it dialed us): wait for that link to end. */
+  /**
+   * A link to `instanceId` opened some other way (it dialed us, or we reached it under another
+   * name): its advertised address, and any address that led to it, wait for that link to end.
+   */
   linkedVia(instanceId: string, address: string): void {
-    const entry = this.entries.get(address);
-    if (entry === undefined || entry.dialing) return;
-    entry.instanceId = instanceId;
-    entry.linked = true;
-    if (entry.timer !== null) clearTimeout(entry.timer);
-    entry.timer = null;
-    this.markTried(entry);
+    for (const entry of this.entries.values()) {
+      if (entry.dialing || entry.linked || (entry.address !== address && entry.instanceId !== instanceId)) continue;
+      entry.instanceId = instanceId;
+      entry.linked = true;
+      if (entry.timer !== null) clearTimeout(entry.timer);
+      entry.timer = null;
+      this.markTried(entry);
+    }
   }
 
   status(): AddressStatus[] {

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { ClusterMember, ClusterView } from '../supervisor/cluster-view.js';
 
 interface StatusArgs {
   metricsUrl: string;
@@ -47,14 +48,7 @@ export function renderStatus(health: Record<string, any>, metrics: string): stri
         (worker.draining ? '  DRAINING' : ''),
     );
   }
-  const members: Array<Record<string, any>> = health['cluster']?.members ?? [];
-  lines.push('', `mesh members seen: ${members.length}`);
-  const byNode = new Map<string, Array<Record<string, any>>>();
-  for (const member of members) byNode.set(member['node_id'] ?? '?', [...(byNode.get(member['node_id'] ?? '?') ?? []), member]);
-  for (const [node, list] of byNode) {
-    const up = list.filter((m) => m['connected']).length;
-    lines.push(`  node ${node}: ${up}/${list.length} connected (${list.map((m) => m['address']).join(', ')})`);
-  }
+  lines.push('', ...meshLines(health['node_id'], health['cluster']));
   lines.push(
     '',
     'counters:',
@@ -64,6 +58,22 @@ export function renderStatus(health: Record<string, any>, metrics: string): stri
     '',
   );
   return lines.join('\n');
+}
+
+/** The mesh per node: its members' addresses, and links missing from this node's workers. */
+function meshLines(self: string, cluster: ClusterView | undefined): string[] {
+  if (cluster === undefined || cluster.members.length === 0) return ['mesh: none (a lone worker)'];
+  const byNode = new Map<string, ClusterMember[]>();
+  for (const member of cluster.members) byNode.set(member.node_id, [...(byNode.get(member.node_id) ?? []), member]);
+  const lines = [`mesh: ${cluster.members.length} members on ${byNode.size} node${byNode.size === 1 ? '' : 's'}, ${cluster.full_mesh ? 'every link up' : 'LINKS MISSING'}`];
+  for (const [node, members] of byNode) {
+    const links = members.reduce((n, m) => n + m.links, 0);
+    const expected = members.reduce((n, m) => n + m.expected_links, 0);
+    const addresses = members.map((m) => m.address + (m.state === 'up' ? '' : ` (${m.state})`)).join(', ');
+    lines.push(`  node ${node}${node === self ? ' (this node)' : ''}: ${members.length} members, links ${links}/${expected}: ${addresses}`);
+  }
+  if (cluster.unreached.length > 0) lines.push(`  not reached: ${cluster.unreached.map((u) => `${u.address} (${u.state})`).join(', ')}`);
+  return lines;
 }
 
 /** Sums every series of a metric in Prometheus text (0 when absent). */

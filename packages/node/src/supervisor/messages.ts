@@ -1,3 +1,5 @@
+import type { MemberInfoRow } from '@wse/mesh';
+
 /** IPC between the supervisor and its workers (node:cluster). Every message has a `wse` tag. */
 export type ToWorker =
   | { wse: 'drain' }
@@ -18,7 +20,8 @@ export interface WorkerHealth {
   recovery: { topics: number; bytes: number };
   queues: { publish_jobs: number; publish_bytes: number; fanout_backlog_bytes: number; paced: boolean };
   drops: { slow_consumers: number; rate_limited: number; inbound: number; publish_rejected: number };
-  mesh: { instance_id: string; owned_topics: number; members: Array<Record<string, unknown>> } | null;
+  /** null for a lone worker that is not a mesh member. */
+  mesh: { instance_id: string; address: string; owned_topics: number; members: MemberInfoRow[] } | null;
 }
 
 /** Environment variables the supervisor hands a worker. */

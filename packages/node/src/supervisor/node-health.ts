@@ -1,4 +1,5 @@
 import type { HealthReport } from '../metrics/http-server.js';
+import { clusterView } from './cluster-view.js';
 import type { WorkerHealth } from './messages.js';
 
 export interface NodeFacts {
@@ -46,6 +47,6 @@ export function nodeHealth(facts: NodeFacts, workers: WorkerHealth[]): HealthRep
       inbound: sum((w) => w.drops.inbound),
       publish_rejected: sum((w) => w.drops.publish_rejected),
     },
-    cluster: { members: workers.flatMap((w) => w.mesh?.members ?? []) },
+    cluster: clusterView(facts.nodeId, workers),
   };
 }

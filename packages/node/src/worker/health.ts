@@ -29,8 +29,9 @@ export async function workerHealth(server: WorkerServer, index: number): Promise
 function meshHealth(member: MeshMember): NonNullable<WorkerHealth['mesh']> {
   return {
     instance_id: member.instanceId,
+    address: member.address,
     owned_topics: member.stats().ownedTopics,
-    members: member.members() as unknown as Array<Record<string, unknown>>,
+    members: member.members(),
   };
 }
 
