@@ -322,6 +322,13 @@ describe('mesh settings', () => {
   it('refuse a peer without a port, a short cluster secret and partial mTLS', async () => {
     await rejectsWith(loadConfig({ ...KEYED, peers: 'node-b' }, {}), '--peers');
     await rejectsWith(loadConfig({ ...KEYED, meshAdvertise: '10.0.0.1:70000' }, {}), '--mesh-advertise');
+  });
+
+  it('take only a literal, dialable IP:port as the advertised mesh address', async () => {
+    for (const bad of ['wse-1.example:9999', '0.0.0.0:9999', '[::]:9999', '[0:0::0]:9999']) {
+      await rejectsWith(loadConfig({ ...KEYED, meshAdvertise: bad }, {}), '--mesh-advertise', 'a literal IP:port');
+    }
+    for (const good of ['10.0.0.1:9999', '[fd00::1]:9999']) assert.equal((await loadConfig({ ...KEYED, meshAdvertise: good }, {})).mesh.advertise, good);
     await rejectsWith(loadConfig({ ...KEYED, clusterSecret: 'short' }, {}), '--cluster-secret');
     await rejectsWith(loadConfig({ ...KEYED, meshTlsCa: '/nonexistent/ca.pem' }, {}), '--mesh-tls-cert');
     await rejectsWith(loadConfig({ ...KEYED, workers: 4, meshPort: 65534 }, {}), '--mesh-port');

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -121,6 +122,19 @@ export const hostPort: Parser<string> = (raw, flag) => {
   const port = match === null ? 0 : Number(match[1]);
   if (match === null || port < 1 || port > 65535) throw new ConfigError(flag, raw, 'host:port with a port from 1 to 65535');
   return value as string;
+};
+
+/**
+ * The address a mesh member advertises: gossip passes on only literal `IP:port` (MESH.md §9), and
+ * a wildcard would make every receiver dial itself.
+ */
+export const dialableIpPort: Parser<string> = (raw, flag) => {
+  const value = hostPort(raw, flag);
+  const host = value.slice(0, value.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (isIP(host) === 0 || host === '0.0.0.0' || /^[0:]+$/.test(host)) {
+    throw new ConfigError(flag, raw, 'a literal IP:port other members can dial (not a host name, 0.0.0.0 or ::)');
+  }
+  return value;
 };
 
 /** A comma-separated list of `host:port` (an array in a config file). */

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { JwtAlgorithm, LogLevel } from './types.js';
-import { boolean, decimal, hostPort, hostPortList, integer, oneOf, secret, seconds, size, text, type Parser } from './parse.js';
+import { boolean, decimal, dialableIpPort, hostPortList, integer, oneOf, secret, seconds, size, text, type Parser } from './parse.js';
 
 /**
  * The schema of `wse start`: one entry per setting, keyed by its camelCase name. The same name is
@@ -93,7 +93,7 @@ export const SETTINGS = {
   signingKey: optional(secret(32), 'HMAC key for message signing (at least 32 bytes)'),
   meshHost: optional(text('a host name or IP address', HOST), 'Address the mesh listeners bind [default: --host]'),
   meshPort: setting(9999, integer(1, 65535), 'Mesh port of worker 0; worker i listens on mesh-port + i'),
-  meshAdvertise: optional(hostPort, 'IP:port other members dial for worker 0 (worker i: port + i) [default: listen address]'),
+  meshAdvertise: optional(dialableIpPort, 'IP:port other members dial for worker 0 (worker i: port + i) [default: listen address]'),
   peers: setting<string[]>([], hostPortList, 'Static mesh peers, host:port,… (redialled forever)'),
   seeds: setting<string[]>([], hostPortList, 'Gossip seeds, host:port,…'),
   clusterSecret: optional(secret(16), 'Mesh cluster secret (HELLO proof, MESH.md E.d)'),
