@@ -128,6 +128,13 @@ describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () =>
       assert.equal(s.lastOffset, 9_999);
       assert.equal(s.orderDigest, digest, 'the same order at every subscriber');
     }
+    // Each publication was sequenced once, by its topic's one owner; every forward arrived.
+    const metrics = await Promise.all(nodes.map(async (node) => (await getText(node.metricsPort, '/metrics')).body));
+    const total = (name: string, labels: Record<string, string> = {}): number => metrics.reduce((sum, text) => sum + metricValue(text, name, labels), 0);
+    assert.equal(total('wse_mesh_sequenced_total'), 10_000);
+    assert.equal(metrics.filter((text) => metricValue(text, 'wse_mesh_sequenced_total') > 0).length, 1, 'one node holds the owner');
+    assert.equal(total('wse_mesh_publishes_forwarded_total', { direction: 'sent' }), total('wse_mesh_publishes_forwarded_total', { direction: 'received' }));
+    assert.ok(total('wse_mesh_publishes_forwarded_total', { direction: 'sent' }) >= 5_000, 'the other node forwarded its publications');
     await Promise.all(subscribers.map((s) => new Promise((resolve) => (s.ws.once('close', resolve), s.ws.close()))));
   });
 
@@ -222,6 +229,9 @@ describe('a node that stops (issue: cluster, test 4)', () => {
       // SHUTDOWN closes the link at once; the heartbeat would take 15-20 s.
       const health = JSON.parse((await getText(nodes[1]!.metricsPort, '/health')).body);
       assert.equal(health.workers[0].mesh.members.filter((m: any) => m.connected).length, 0);
+      const after = (await getText(nodes[1]!.metricsPort, '/metrics')).body;
+      assert.equal(metricValue(after, 'wse_mesh_links_closed_total'), 1);
+      assert.equal(metricValue(after, 'wse_mesh_dead_peers_total'), 0, 'closed by SHUTDOWN, not by a missed heartbeat');
       assert.ok(Date.now() - stoppedAt < 15_000);
       const published = await api(nodes[1]!.port, '/api/publish', { topic: 'after', data: 'still serving' });
       assert.equal(published.status, 200);

@@ -212,13 +212,14 @@ export function productionMesh(meshPort: number): string[] {
 /**
  * Starts `nodes` nodes of `workers` workers each, meshed on loopback (node i > 0 names node 0's
  * mesh port as its peer; gossip does the rest), and waits until every worker links every other.
+ * `extraArgs` is given to every node, or computed per node index.
  */
-export async function startCluster(nodes: number, workers: number, extraArgs: string[] = []): Promise<ClusterNode[]> {
+export async function startCluster(nodes: number, workers: number, extraArgs: string[] | ((index: number) => string[]) = []): Promise<ClusterNode[]> {
   const meshPorts: number[] = [];
   for (let i = 0; i < nodes; i++) meshPorts.push(await freePortRange(workers));
   const starts = await Promise.allSettled(
     meshPorts.map(async (meshPort, i) => {
-      const args = ['--workers', String(workers), '--node-id', `n${i}`, ...productionMesh(meshPort), '--cluster-secret', CLUSTER_SECRET, ...extraArgs];
+      const args = ['--workers', String(workers), '--node-id', `n${i}`, ...productionMesh(meshPort), '--cluster-secret', CLUSTER_SECRET, ...(typeof extraArgs === 'function' ? extraArgs(i) : extraArgs)];
       if (i > 0) args.push('--peers', `127.0.0.1:${meshPorts[0]}`);
       const node = await startNode(args);
       return Object.assign(node, { nodeId: `n${i}`, meshPort });

@@ -38,6 +38,12 @@ describe('supervisor (DESIGN.md, process model)', () => {
       const cluster = (await health(node))['cluster'];
       assert.deepEqual(cluster.members.map((m: any) => [m.worker_index, m.links, m.expected_links]), [[0, 1, 1], [1, 1, 1]]);
       assert.equal(cluster.full_mesh, true);
+      // What alert WseMeshPeersMissing compares: a loopback name left waiting would page someone.
+      const meshMetrics = (await getText(node.metricsPort, '/metrics')).body;
+      for (const worker of ['0', '1']) {
+        assert.equal(metricValue(meshMetrics, 'wse_cluster_peers', { worker }), 1);
+        assert.equal(metricValue(meshMetrics, 'wse_cluster_peers_expected', { worker }), 1);
+      }
       const status = await runWse(['status', '--metrics-url', `http://127.0.0.1:${node.metricsPort}`]);
       assert.equal(status.code, 0);
       assert.match(status.stdout, /2\/2 workers/);

@@ -29,6 +29,13 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
   monotonic(registers, 'wse_cluster_auth_failures_total', 'Mesh HELLOs refused for a bad or missing cluster proof', () => stats().authFailures);
   monotonic(registers, 'wse_mesh_bad_frames_total', 'Mesh links closed for a malformed frame', () => stats().badFrames);
   monotonic(registers, 'wse_mesh_dead_letters_total', 'Frames recorded in the dead-letter ring', () => stats().deadLetterTotal);
+  monotonic(registers, 'wse_mesh_links_opened_total', 'Mesh links that completed their handshake', () => stats().linksOpened);
+  monotonic(registers, 'wse_mesh_links_closed_total', 'Open mesh links that closed, for any reason', () => stats().linksClosed);
+  monotonic(registers, 'wse_mesh_dead_peers_total', 'Mesh links closed because the peer stopped answering heartbeats', () => stats().deadPeers);
+  monotonic(registers, 'wse_mesh_handshake_failures_total', 'Mesh link set-ups that failed: connect, TLS, HELLO or timeout', () => stats().handshakeFailures);
+  monotonic(registers, 'wse_mesh_tls_failures_total', 'Inbound mesh TLS handshakes refused (certificate from another CA, none, expired)', () => stats().tlsFailures);
+  monotonic(registers, 'wse_mesh_accepts_refused_total', 'Inbound mesh connections closed at once: too many handshakes pending or peers linked', () => stats().acceptsRefused);
+  registerSequencerMetrics(registers, () => stats().sequencer);
 
   new Counter({
     name: 'wse_mesh_drops_total',
@@ -38,6 +45,8 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
     collect() {
       this.reset();
       for (const [reason, n] of Object.entries(stats().drops)) this.inc({ reason }, n);
+      // The owner drops what a closed link had queued; that link's member re-sends it (§E.b.7).
+      this.inc({ reason: 'origin-gone' }, stats().sequencer.droppedOriginGone);
     },
   });
   for (const [name, help, pick] of [
@@ -81,3 +90,41 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
 }
 
 type Traffic = MeshStats['nodes'][string];
+
+/** Topic ownership and forwarding (MESH.md §E.a, §E.b): what a worker did as owner and as publisher. */
+function registerSequencerMetrics(registers: Registry[], counters: () => MeshStats['sequencer']): void {
+  monotonic(registers, 'wse_mesh_sequenced_total', 'Publications this worker sequenced as the topic owner', () => counters().sequenced);
+  monotonic(registers, 'wse_mesh_claims_total', 'Topic ownership claims this worker made', () => counters().claims);
+  monotonic(registers, 'wse_mesh_epochs_started_total', 'Topics this worker took over in a new epoch', () => counters().newEpochs);
+  monotonic(registers, 'wse_mesh_handovers_continued_total', 'Topics this worker took over continuing the epoch', () => counters().continuedHandovers);
+  monotonic(registers, 'wse_mesh_publishes_resent_total', 'Forwarded publications re-sent after their link closed uncredited', () => counters().resent);
+  byDirection(registers, 'wse_mesh_publishes_forwarded_total', 'Publications forwarded to topic owners: sent as publisher, received as owner', () => [counters().publishesSent, counters().publishesReceived]);
+  byDirection(registers, 'wse_mesh_publishes_rejected_total', 'Rejections of forwarded publications: sent as owner, received as publisher', () => [counters().rejectedSent, counters().rejectedReceived]);
+  byDirection(registers, 'wse_mesh_publishes_bounced_total', 'Forwarded publications bounced: sent by a member that no longer owns the topic, received as publisher', () => [counters().bouncesSent, counters().bouncesReceived]);
+  new Counter({
+    name: 'wse_mesh_claim_timeouts_total',
+    help: 'Claims that went ahead without a settled view of the mesh (settle) or without every answer (answers)',
+    labelNames: ['phase'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ phase: 'settle' }, counters().claimSettleTimeouts);
+      this.inc({ phase: 'answers' }, counters().claimTimeouts);
+    },
+  });
+}
+
+function byDirection(registers: Registry[], name: string, help: string, read: () => [sent: number, received: number]): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['direction'],
+    registers,
+    collect() {
+      this.reset();
+      const [sent, received] = read();
+      this.inc({ direction: 'sent' }, sent);
+      this.inc({ direction: 'received' }, received);
+    },
+  });
+}
