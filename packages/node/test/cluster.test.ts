@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { TestClient } from './client.js';
-import { api, getText, makeToken, metricValue, runWse, startCluster, waitUntil, type ClusterNode } from './harness.js';
+import { api, getText, makeToken, metricValue, repeatedTopLevelKeys, runWse, startCluster, waitUntil, type ClusterNode } from './harness.js';
 
 /** Counts one topic's publications without keeping them: order hash, offsets, payload ids. */
 class CountingSubscriber {
@@ -232,6 +232,10 @@ describe('a node that stops (issue: cluster, test 4)', () => {
       const after = (await getText(nodes[1]!.metricsPort, '/metrics')).body;
       assert.equal(metricValue(after, 'wse_mesh_links_closed_total'), 1);
       assert.equal(metricValue(after, 'wse_mesh_dead_peers_total'), 0, 'closed by SHUTDOWN, not by a missed heartbeat');
+      // Both nodes' logs, start to drain: each field once per line (a repeated one hides the first).
+      const logLines = nodes.flatMap((node) => node.logs.filter((line) => line.startsWith('{')));
+      assert.ok(logLines.some((line) => line.includes('"mesh link closed"')));
+      assert.deepEqual(logLines.filter((line) => repeatedTopLevelKeys(line).length > 0), []);
       assert.ok(Date.now() - stoppedAt < 15_000);
       const published = await api(nodes[1]!.port, '/api/publish', { topic: 'after', data: 'still serving' });
       assert.equal(published.status, 200);

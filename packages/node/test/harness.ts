@@ -130,6 +130,31 @@ export async function startNode(extraArgs: string[] = [], env: NodeJS.ProcessEnv
   };
 }
 
+/**
+ * Keys that occur more than once at the top level of a JSON object line. JSON.parse keeps the last
+ * one, so a log field that repeats a base field (node, worker, pid) hides it from log tools.
+ */
+export function repeatedTopLevelKeys(line: string): string[] {
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < line.length && line[end] !== '"') end += line[end] === '\\' ? 2 : 1;
+      if (depth === 1 && line[end + 1] === ':') {
+        const key = line.slice(i + 1, end);
+        if (seen.has(key)) repeated.push(key);
+        seen.add(key);
+      }
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return repeated;
+}
+
 /** Runs `wse …` to completion and returns its exit code and output. */
 export async function runWse(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [WSE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, timeout: timeoutMs });

@@ -104,7 +104,7 @@ export class LinkLifecycle implements LinkHost, HandshakeHost {
     if (this.draining) link.send(FrameType.DRAIN, 0, null, null);
     if (this.intakePaused) link.pauseReading();
     p.sequencer.onViewChange();
-    p.log.info({ peer: hello.instanceId, node: link.nodeId, role: link.role }, 'mesh link open');
+    p.log.info({ peer: hello.instanceId, peer_node: link.nodeId, role: link.role }, 'mesh link open');
     this.onMembersChanged?.();
   }
 
@@ -137,7 +137,7 @@ export class LinkLifecycle implements LinkHost, HandshakeHost {
     p.publisher.wake();
     p.directory.linkClosed(link.peerId);
     p.presence.linkLost(link);
-    p.log.info({ peer: link.peerId, node: link.nodeId, reason, lost }, 'mesh link closed');
+    p.log.info({ peer: link.peerId, peer_node: link.nodeId, reason, lost }, 'mesh link closed');
     this.onMembersChanged?.();
   }
 

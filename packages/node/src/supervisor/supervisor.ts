@@ -97,7 +97,7 @@ export class Supervisor {
         worker.off('message', onReady);
         worker.off('exit', onExit);
         slot.ready = true;
-        this.logger.info({ worker_index: slot.index, pid: worker.process.pid }, 'worker up');
+        this.logger.info({ worker_index: slot.index, worker_pid: worker.process.pid }, 'worker up');
         resolve();
       };
       // A worker that dies before it is ready is restarted by onExit; its start still resolves.
