@@ -235,6 +235,16 @@ export class MeshMember {
     this.lifecycle.drain();
   }
 
+  /**
+   * Stops accepting links and frees the listen port; the links this member has stay up. A rolling
+   * restart hands the port to the member that replaces this one before this one drains.
+   */
+  closeListener(): void {
+    // close() frees the port at once; its callback would wait for the accepted links, which stay.
+    this.server?.close();
+    this.server = null;
+  }
+
   /** DRAIN (if not yet), SHUTDOWN to every link, then close everything. */
   async stop(): Promise<void> {
     if (this.state !== 'started') {

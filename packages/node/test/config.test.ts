@@ -5,6 +5,7 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig, redactConfig, startOptions } from '../src/config/load.js';
+import { reloadConfig } from '../src/config/reload.js';
 import { ConfigError } from '../src/errors.js';
 
 const SECRET = 'a-test-secret-that-is-32-bytes-long!';
@@ -322,6 +323,9 @@ describe('mesh settings', () => {
   it('refuse a peer without a port, a short cluster secret and partial mTLS', async () => {
     await rejectsWith(loadConfig({ ...KEYED, peers: 'node-b' }, {}), '--peers');
     await rejectsWith(loadConfig({ ...KEYED, meshAdvertise: '10.0.0.1:70000' }, {}), '--mesh-advertise');
+    await rejectsWith(loadConfig({ ...KEYED, clusterSecret: 'short' }, {}), '--cluster-secret');
+    await rejectsWith(loadConfig({ ...KEYED, meshTlsCa: '/nonexistent/ca.pem' }, {}), '--mesh-tls-cert');
+    await rejectsWith(loadConfig({ ...KEYED, workers: 4, meshPort: 65534 }, {}), '--mesh-port');
   });
 
   it('take only a literal, dialable IP:port as the advertised mesh address', async () => {
@@ -329,13 +333,27 @@ describe('mesh settings', () => {
       await rejectsWith(loadConfig({ ...KEYED, meshAdvertise: bad }, {}), '--mesh-advertise', 'a literal IP:port');
     }
     for (const good of ['10.0.0.1:9999', '[fd00::1]:9999']) assert.equal((await loadConfig({ ...KEYED, meshAdvertise: good }, {})).mesh.advertise, good);
-    await rejectsWith(loadConfig({ ...KEYED, clusterSecret: 'short' }, {}), '--cluster-secret');
-    await rejectsWith(loadConfig({ ...KEYED, meshTlsCa: '/nonexistent/ca.pem' }, {}), '--mesh-tls-cert');
-    await rejectsWith(loadConfig({ ...KEYED, workers: 4, meshPort: 65534 }, {}), '--mesh-port');
   });
 
   it('redact the cluster secret in --print-config', async () => {
     const cfg = await loadConfig({ ...KEYED, clusterSecret: 'a-cluster-secret-of-some-length' }, {});
     assert.equal((redactConfig(cfg) as { mesh: { clusterSecret: string } }).mesh.clusterSecret, '<redacted>');
+  });
+});
+
+describe('reloadConfig (SIGHUP)', () => {
+  it('keeps what --dev generated, so printed tokens and the API key stay valid', async () => {
+    const running = await loadConfig({ dev: true }, {});
+    const reloaded = await reloadConfig(running, { dev: true, maxConnections: '50' }, {});
+    assert.equal(reloaded.auth.secret, running.auth.secret);
+    assert.equal(reloaded.apiKey, running.apiKey);
+    assert.equal(reloaded.limits.maxConnections, 50);
+  });
+
+  it('refuses a change to a setting fixed while the node runs, naming it', async () => {
+    const running = await loadConfig({ ...KEYED, workers: '2' }, {});
+    await rejectsWith(reloadConfig(running, { ...KEYED, workers: '3' }, {}), '--workers', 'restart the node');
+    await rejectsWith(reloadConfig(running, { ...KEYED, workers: '2', meshPort: '9000' }, {}), '--mesh-port', 'restart the node');
+    await rejectsWith(reloadConfig(running, { ...KEYED, workers: '2', pingInterval: 'x' }, {}), '--ping-interval');
   });
 });

@@ -54,7 +54,8 @@ export interface NodeProcess {
 }
 
 /** Flags that name a key source of their own: the node then starts without the test secret. */
-const OWN_KEY_SOURCES = ['--jwt-jwks-url', '--jwt-public-key', '--no-auth'];
+/** Arguments that bring the node's key themselves (a config file may): no test secret is added. */
+const OWN_KEY_SOURCES = ['--jwt-jwks-url', '--jwt-public-key', '--no-auth', '--config'];
 
 /** Several workers mesh on ports from --mesh-port up: free ones, unless the test names its own. */
 async function meshPortArgs(extraArgs: string[]): Promise<string[]> {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { TestClient } from './client.js';
-import { api, freePortRange, getText, makeToken, metricValue, productionMesh, runWse, startNode, waitForMesh, waitUntil, type NodeProcess } from './harness.js';
+import { api, freePortRange, getText, makeToken, metricValue, productionMesh, runWse, startCluster, startNode, waitForMesh, waitUntil, type NodeProcess } from './harness.js';
 
 async function health(node: NodeProcess): Promise<Record<string, any>> {
   return JSON.parse((await getText(node.metricsPort, '/health')).body);
@@ -109,36 +112,115 @@ describe('supervisor (DESIGN.md, process model)', () => {
     }
   });
 
+  /**
+   * Clients connect one after another through a SIGHUP rolling restart; each gets three tries (a
+   * connection queued on a listen socket as it closes is reset, SO_REUSEPORT). Returns how many
+   * connected, and the pids before and after.
+   */
+  async function connectThroughRollingRestart(node: NodeProcess): Promise<{ connects: number; before: number[]; after: number[] }> {
+    const before = (await health(node))['workers'].map((w: any) => w.pid).sort();
+    const token = await makeToken();
+    const done = node.waitForLog((l) => l['msg'] === 'rolling restart done', 30_000);
+    node.child.kill('SIGHUP');
+    let finished = false;
+    void done.then(() => (finished = true));
+    let connects = 0;
+    for (let i = 0; i < 400 && !finished; i++) {
+      let client: TestClient | null = null;
+      for (let attempt = 1; client === null; attempt++) {
+        client = await TestClient.connect(node.url, { token }).catch((error: unknown) => {
+          if (attempt === 3) throw error;
+          return null;
+        });
+      }
+      connects++;
+      await client.close();
+    }
+    await done;
+    const after = (await health(node))['workers'].map((w: any) => w.pid).sort();
+    return { connects, before, after };
+  }
+
   test('SIGHUP restarts workers one at a time while the node keeps accepting clients', async () => {
     const node = await startNode(['--workers', '2']);
     try {
-      const before = (await health(node))['workers'].map((w: any) => w.pid).sort();
-      const token = await makeToken();
-      const done = node.waitForLog((l) => l['msg'] === 'rolling restart done', 30_000);
-      node.child.kill('SIGHUP');
-      let finished = false;
-      void done.then(() => (finished = true));
-      // A connection queued on a worker's listen socket as it closes is reset (SO_REUSEPORT);
-      // clients reconnect, and the next attempt reaches a serving worker.
-      let connects = 0;
-      for (let i = 0; i < 200 && !finished; i++) {
-        let client: TestClient | null = null;
-        for (let attempt = 1; client === null; attempt++) {
-          client = await TestClient.connect(node.url, { token }).catch((error: unknown) => {
-            if (attempt === 3) throw error;
-            return null;
-          });
-        }
-        connects++;
-        await client.close();
-      }
-      await done;
+      const { connects, before, after } = await connectThroughRollingRestart(node);
       assert.ok(connects > 0);
-      const after = (await health(node))['workers'].map((w: any) => w.pid).sort();
       assert.equal(after.length, 2);
       assert.ok(after.every((pid: number) => !before.includes(pid)), 'every worker was replaced');
     } finally {
       await node.stop();
+    }
+  });
+
+  test('SIGHUP reloads the --config file: a JWT secret rotates; a bad file or a fixed setting is refused and nothing restarts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wse-reload-'));
+    const file = join(dir, 'wse.json');
+    const [secretA, secretB] = ['reload-secret-a-0123456789abcdef-0123', 'reload-secret-b-0123456789abcdef-0123'];
+    writeFileSync(file, JSON.stringify({ jwtSecret: secretA }));
+    const node = await startNode(['--config', file, '--workers', '1']);
+    const accepted = async (secret: string): Promise<boolean> => {
+      const client = await TestClient.connect(node.url, { token: await makeToken({ secret }), ready: false });
+      const first = await client.next();
+      await client.close();
+      return first.json?.['t'] !== 'error';
+    };
+    const hangUp = async (msg: string): Promise<Record<string, any>> => {
+      const line = node.waitForLog((l) => l['msg'] === msg, 30_000);
+      node.child.kill('SIGHUP');
+      return line;
+    };
+    try {
+      const pids = (await health(node))['workers'].map((w: any) => w.pid);
+      for (const [content, setting] of [['{"jwtSecret": ', '--config'], [JSON.stringify({ jwtSecret: secretB, nodeId: 'renamed' }), '--node-id']] as const) {
+        writeFileSync(file, content);
+        const refused = await hangUp('configuration not reloaded; the workers keep running as they are');
+        assert.match(refused['err']['message'], new RegExp(`^invalid setting ${setting}=`));
+      }
+      assert.deepEqual((await health(node))['workers'].map((w: any) => w.pid), pids, 'no worker restarted');
+      assert.equal(await accepted(secretA), true);
+      assert.equal(await accepted(secretB), false);
+
+      // Rotation: B signs from now on, tokens signed with A stay valid until the next reload.
+      writeFileSync(file, JSON.stringify({ jwtSecret: secretB, jwtPreviousSecret: secretA }));
+      await hangUp('rolling restart done');
+      assert.equal(await accepted(secretB), true);
+      assert.equal(await accepted(secretA), true);
+      writeFileSync(file, JSON.stringify({ jwtSecret: secretB }));
+      await hangUp('rolling restart done');
+      assert.equal(await accepted(secretA), false);
+      assert.equal(await accepted(secretB), true);
+    } finally {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGHUP on a node of one worker: the replacement serves before the old worker drains', async () => {
+    const node = await startNode(['--workers', '1']);
+    try {
+      const { connects, before, after } = await connectThroughRollingRestart(node);
+      assert.ok(connects > 0);
+      assert.equal(after.length, 1);
+      assert.notEqual(after[0], before[0]);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  test('SIGHUP on a clustered node of one worker: the mesh port passes to the replacement, which rejoins', async () => {
+    const cluster = await startCluster(2, 1);
+    try {
+      const { connects, before, after } = await connectThroughRollingRestart(cluster[0]!);
+      assert.ok(connects > 0);
+      assert.notEqual(after[0], before[0]);
+      await waitForMesh(cluster, 2);
+      await waitUntil(async () => (await health(cluster[1]!))['cluster'].unreached.length === 0, 10_000, 'the old member forgotten');
+      assert.equal((await health(cluster[0]!))['cluster'].full_mesh, true);
+      // The replacement bound the mesh port at its first start (no failed start, no restart).
+      assert.deepEqual(cluster[0]!.logs.filter((line) => /worker failed to start|worker exited/.test(line)), []);
+    } finally {
+      await Promise.all(cluster.map((node) => node.stop()));
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { signDevToken } from '../auth/index.js';
 import { loadConfig, redactConfig, startOptions } from '../config/load.js';
+import { reloadConfig } from '../config/reload.js';
 import type { WseConfig } from '../config/types.js';
 import { WseError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -42,7 +43,18 @@ async function runStart(argv: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => void supervisor.rollingRestart());
+  let running = config;
+  process.on('SIGHUP', () => {
+    reloadConfig(running, argv, process.env).then(
+      (next) => {
+        running = next;
+        logger.info('configuration reloaded');
+        return supervisor.rollingRestart(next);
+      },
+      // A bad file must not take the node down, nor restart workers into the old settings.
+      (error: unknown) => logger.error({ err: error }, 'configuration not reloaded; the workers keep running as they are'),
+    );
+  });
 }
 
 /** A bad setting stops start-up with one line naming it (DESIGN.md, configuration). */

@@ -30,7 +30,7 @@ export const KEY_REQUIRED =
  * one key source unless `--no-auth`; HS256 takes a secret, RS256/ES256 a public key or JWKS URL;
  * with no key at all only `--dev` (generates an HS256 secret) or `--no-auth` may start.
  */
-export async function resolveAuth(s: AuthSettings): Promise<AuthConfig> {
+export async function resolveAuth(s: AuthSettings, generatedSecret: string | null = null): Promise<AuthConfig> {
   const sources = keySources(s);
   const base = {
     algorithm: s.jwtAlgorithm,
@@ -46,7 +46,7 @@ export async function resolveAuth(s: AuthSettings): Promise<AuthConfig> {
   if (sources.length > 1) {
     throw new ConfigError(sources[1]!, HIDDEN, `only one JWT key source may be set, got ${sources.join(' and ')}`);
   }
-  const secret = s.jwtSecret ?? devSecret(s);
+  const secret = s.jwtSecret ?? devSecret(s, generatedSecret);
   checkAlgorithmFits(s, secret);
   const publicKey = s.jwtPublicKey === null ? null : await loadPublicKey(s.jwtPublicKey, s.jwtAlgorithm);
   return { ...base, mode: 'jwt', secret, previousSecret: s.jwtPreviousSecret, publicKey, jwksUrl: s.jwtJwksUrl };
@@ -61,7 +61,8 @@ function keySources(s: AuthSettings): string[] {
   return sources;
 }
 
-function devSecret(s: AuthSettings): string | null {
+/** `--dev` without a key: `generated` (the one a running node already printed a token for) or a new one. */
+function devSecret(s: AuthSettings, generated: string | null): string | null {
   if (s.jwtPublicKey !== null || s.jwtJwksUrl !== null) return null;
   if (!s.dev) {
     throw new ConfigError('--jwt-secret', undefined, KEY_REQUIRED);
@@ -69,7 +70,7 @@ function devSecret(s: AuthSettings): string | null {
   if (s.jwtAlgorithm !== 'HS256') {
     throw new ConfigError('--jwt-algorithm', s.jwtAlgorithm, 'HS256 when --dev generates the key; pass --jwt-public-key or --jwt-jwks-url');
   }
-  return randomBytes(32).toString('hex');
+  return generated ?? randomBytes(32).toString('hex');
 }
 
 function checkAlgorithmFits(s: AuthSettings, secret: string | null): void {

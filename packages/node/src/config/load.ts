@@ -36,11 +36,19 @@ function buildStartOptions(): Record<string, StartOption> {
  * The effective configuration. Sources, later wins: defaults < `--config` file < `WSE_*`
  * environment < command-line flags (DESIGN.md "Configuration"). Throws ConfigError, one line.
  */
-export async function loadConfig(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<WseConfig> {
+export async function loadConfig(argv: Record<string, unknown>, env: NodeJS.ProcessEnv, generated: GeneratedSecrets = NONE_GENERATED): Promise<WseConfig> {
   const path = configPath(argv, env);
   const file = path === undefined ? {} : await fileSettings(path);
-  return assemble(parseAll({ ...file, ...envSettings(env), ...cliSettings(argv) }));
+  return assemble(parseAll({ ...file, ...envSettings(env), ...cliSettings(argv) }), generated);
 }
+
+/** What `--dev` generated for a running node; a reload keeps them, so printed tokens stay valid. */
+export interface GeneratedSecrets {
+  jwtSecret: string | null;
+  apiKey: string | null;
+}
+
+const NONE_GENERATED: GeneratedSecrets = { jwtSecret: null, apiKey: null };
 
 function parseAll(raw: RawSettings): SettingValues {
   const values: Record<string, unknown> = {};
@@ -51,7 +59,7 @@ function parseAll(raw: RawSettings): SettingValues {
   return values as SettingValues;
 }
 
-async function assemble(v: SettingValues): Promise<WseConfig> {
+async function assemble(v: SettingValues, generated: GeneratedSecrets): Promise<WseConfig> {
   checkCrossRules(v);
   const workers = v.workers === 'auto' ? availableParallelism() : v.workers;
   return {
@@ -61,8 +69,8 @@ async function assemble(v: SettingValues): Promise<WseConfig> {
     workers,
     nodeId: v.nodeId ?? hostname(),
     dev: v.dev,
-    auth: await resolveAuth(v),
-    apiKey: v.apiKey ?? (v.dev ? randomBytes(24).toString('hex') : null),
+    auth: await resolveAuth(v, generated.jwtSecret),
+    apiKey: v.apiKey ?? (v.dev ? generated.apiKey ?? randomBytes(24).toString('hex') : null),
     limits: {
       maxConnections: v.maxConnections,
       maxMessageSize: v.maxMessageSize,

@@ -3,11 +3,14 @@ import type { MemberInfoRow } from '@wse/mesh';
 /** IPC between the supervisor and its workers (node:cluster). Every message has a `wse` tag. */
 export type ToWorker =
   | { wse: 'drain' }
-  | { wse: 'health'; id: number };
+  | { wse: 'health'; id: number }
+  /** Rolling restart: stop listening on the mesh port (links stay) so the replacement can bind it. */
+  | { wse: 'release-mesh-port' };
 
 export type FromWorker =
   | { wse: 'ready'; port: number }
   | { wse: 'health'; id: number; report: WorkerHealth }
+  | { wse: 'mesh-port-released' }
   | { wse: 'drained' };
 
 /** One worker's part of the node's /health. */

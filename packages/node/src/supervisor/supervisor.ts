@@ -14,6 +14,8 @@ const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url)
 const HEALTH_TIMEOUT_MS = 2000;
 /** Beyond the drain timeout, how long a worker may take to exit before it is killed. */
 const EXIT_GRACE_MS = 5000;
+/** How long a rolling restart waits for a worker to free its mesh port. */
+const RELEASE_TIMEOUT_MS = 5000;
 
 /**
  * The cluster primary of one node (DESIGN.md, process model): forks the workers, restarts the ones
@@ -25,12 +27,15 @@ export class Supervisor {
   private metricsServer: Server | null = null;
   private draining = false;
   private rolling = false;
+  private restartAgain = false;
+  /** Workers a rolling restart has replaced and is draining. */
+  private readonly retiring = new Set<Worker>();
   private readonly startedAtMs = Date.now();
   private healthId = 0;
   private readonly healthWaiters = new Map<number, (report: WorkerHealth) => void>();
 
   constructor(
-    private readonly config: WseConfig,
+    private config: WseConfig,
     private readonly logger: Logger,
   ) {
     this.slots = Array.from({ length: config.workers }, (_, index) => new WorkerSlot(index));
@@ -58,27 +63,78 @@ export class Supervisor {
     if (this.draining) return;
     this.draining = true;
     this.logger.info('draining');
-    await Promise.all(this.slots.map((slot) => this.stopWorker(slot)));
+    await Promise.all([...this.slots.map((slot) => this.stopWorker(slot)), ...[...this.retiring].map((worker) => this.drainWorker(worker))]);
     await new Promise<void>((resolve) => (this.metricsServer === null ? resolve() : this.metricsServer.close(() => resolve())));
     this.logger.info('stopped');
   }
 
-  /** SIGHUP: replace workers one at a time; the others keep serving the port meanwhile. */
-  async rollingRestart(): Promise<void> {
-    if (this.rolling || this.draining) return;
+  /**
+   * SIGHUP: replace workers one at a time, each replacement serving before its predecessor drains.
+   * Replacements start with `config` (reloadConfig keeps the settings fixed while running). A call
+   * during a restart runs one more round after it, so every worker ends up on the latest config.
+   */
+  async rollingRestart(config: WseConfig = this.config): Promise<void> {
+    this.config = config;
+    if (this.draining) return;
+    if (this.rolling) {
+      this.restartAgain = true;
+      return;
+    }
     this.rolling = true;
-    this.logger.info('rolling restart');
     try {
-      for (const slot of this.slots) {
-        if (this.draining) break;
-        await this.stopWorker(slot);
-        slot.crashLooping = false;
-        await this.fork(slot);
-      }
-      this.logger.info('rolling restart done');
+      do {
+        this.restartAgain = false;
+        this.logger.info('rolling restart');
+        for (const slot of this.slots) {
+          if (this.draining) return;
+          await this.replace(slot);
+        }
+        this.logger.info('rolling restart done');
+      } while (this.restartAgain && !this.draining);
     } finally {
       this.rolling = false;
     }
+  }
+
+  /**
+   * The client port is shared (SO_REUSEPORT), so the replacement listens beside the old worker; the
+   * mesh port is not, so the old worker frees it first, keeping its links. Once the replacement is
+   * ready the old worker drains: its clients reconnect to a serving worker, even on a one-worker node.
+   */
+  private async replace(slot: WorkerSlot): Promise<void> {
+    const old = slot.worker;
+    slot.crashLooping = false;
+    if (old === null) return this.fork(slot);
+    // The old worker's exit from here on is not a crash: the slot is the replacement's.
+    slot.stopping = true;
+    this.retiring.add(old);
+    try {
+      await this.releaseMeshPort(old);
+      await this.fork(slot);
+      await this.drainWorker(old);
+    } finally {
+      this.retiring.delete(old);
+    }
+  }
+
+  private releaseMeshPort(worker: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', done);
+        resolve();
+      };
+      const onMessage = (message: unknown): void => {
+        if (isFromWorker(message) && message.wse === 'mesh-port-released') done();
+      };
+      // A worker that does not answer keeps the port; the replacement then fails to bind it and is
+      // restarted with backoff once the old worker has drained and exited.
+      const timer = setTimeout(done, RELEASE_TIMEOUT_MS);
+      worker.on('message', onMessage);
+      worker.once('exit', done);
+      send(worker, { wse: 'release-mesh-port' }, done);
+    });
   }
 
   private fork(slot: WorkerSlot): Promise<void> {
@@ -91,6 +147,9 @@ export class Supervisor {
     slot.stopping = false;
     slot.startedAtMs = Date.now();
     worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    // An IPC write to a worker that is exiting fails (EPIPE). Unheard, that 'error' would end the
+    // supervisor and with it every worker; the exit itself is handled by onExit.
+    worker.on('error', (error) => this.logger.warn({ worker_index: slot.index, err: error }, 'worker IPC error'));
     return new Promise((resolve) => {
       const onReady = (message: unknown): void => {
         if (!isFromWorker(message) || message.wse !== 'ready') return;
@@ -128,11 +187,15 @@ export class Supervisor {
     }, delay);
   }
 
-  /** Asks a worker to drain and waits for it to exit, killing it if it overstays. */
   private async stopWorker(slot: WorkerSlot): Promise<void> {
-    const worker = slot.worker;
-    if (worker === null || worker.isDead()) return;
+    if (slot.worker === null) return;
     slot.stopping = true;
+    await this.drainWorker(slot.worker);
+  }
+
+  /** Asks a worker to drain and waits for it to exit, killing it if it overstays. */
+  private async drainWorker(worker: Worker): Promise<void> {
+    if (worker.isDead()) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     send(worker, { wse: 'drain' });
     const timer = setTimeout(() => worker.process.kill('SIGKILL'), this.config.drainTimeoutMs + EXIT_GRACE_MS);

@@ -48,6 +48,10 @@ function drainAndExit(): void {
 process.on('message', (message: ToWorker) => {
   if (message.wse === 'drain') drainAndExit();
   else if (message.wse === 'health') void workerHealth(server, index).then((report) => send({ wse: 'health', id: message.id, report }));
+  else if (message.wse === 'release-mesh-port') {
+    server.ctx.member?.closeListener();
+    send({ wse: 'mesh-port-released' });
+  }
 });
 // Ctrl-C reaches the whole process group; the supervisor decides what happens.
 process.on('SIGINT', () => undefined);
