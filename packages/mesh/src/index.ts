@@ -1,4 +1,5 @@
 export { MeshMember, type DeliverHandler, type UnstampedHandler, type MemberInfoRow } from './member.js';
+export type { RangeProvider } from './routing/range-service.js';
 export { DEFAULT_TUNING, type MeshMemberOptions, type MeshTuning, type MeshLogger } from './options.js';
 export { MeshError, type MeshErrorCode } from './errors.js';
 export type { Stamp } from './sequencer/topic-state.js';

@@ -19,6 +19,7 @@ import { checkOptions, DEFAULT_TUNING, type MeshLogger, type MeshMemberOptions, 
 import type { PresenceEvent, PresenceSnapshot } from './presence/presence-codec.js';
 import { PresenceRelay, type PresenceChange } from './presence/presence-relay.js';
 import { LocalDelivery, type DeliverHandler, type UnstampedHandler } from './routing/local-delivery.js';
+import { RangeService, type RangeProvider } from './routing/range-service.js';
 import { UnstampedPublisher } from './routing/unstamped-publisher.js';
 import { Sequencer } from './sequencer/sequencer.js';
 import type { Stamp } from './sequencer/topic-state.js';
@@ -46,6 +47,7 @@ export class MeshMember {
   private readonly interest: InterestRouting;
   private readonly sequencer: Sequencer;
   private readonly delivery: LocalDelivery;
+  private readonly ranges: RangeService;
   private readonly presence: PresenceRelay;
   private readonly publisher: UnstampedPublisher;
   private readonly heartbeat: Heartbeat;
@@ -98,6 +100,7 @@ export class MeshMember {
       t,
     );
     this.delivery = new LocalDelivery(this.sequencer, options.recovery, this.counters, this.log);
+    this.ranges = new RangeService(this.links, this.counters);
     this.presence = new PresenceRelay(this.links, options.presence === true, this.counters);
     this.publisher = new UnstampedPublisher(this.instanceId, this.interest, this.delivery, () => this.state === 'started');
     this.heartbeat = new Heartbeat(this.links, t, this.counters, (link, now) => this.interest.sendResync(link, now), (link) => this.view.ponged(link));
@@ -110,6 +113,7 @@ export class MeshMember {
       directory: this.directory,
       view: this.view,
       sequencer: this.sequencer,
+      ranges: this.ranges,
       interest: this.interest,
       gossip: new Gossip(this.links, this.directory, this.identity),
       presence: this.presence,
@@ -128,6 +132,23 @@ export class MeshMember {
   }
   set onDeliver(fn: DeliverHandler | null) {
     this.delivery.onDeliver = fn;
+  }
+
+  /** §E.f: answers other members' RANGE_REQUESTs from this member's recovery rings. */
+  get onRangeRequest(): RangeProvider | null {
+    return this.ranges.provider;
+  }
+  set onRangeRequest(fn: RangeProvider | null) {
+    this.ranges.provider = fn;
+  }
+
+  /**
+   * §E.f: asks every RANGE peer for the stamped messages of (topic, epoch) from `from` on; resolves
+   * with the longest answer in by `timeoutMs` (messages `from`, `from`+1, …), or null.
+   */
+  fetchRange(topic: string, epoch: number, from: number, timeoutMs: number): Promise<Buffer[] | null> {
+    if (this.state !== 'started') return Promise.resolve(null);
+    return this.ranges.fetch(topic, epoch, from, timeoutMs);
   }
 
   /** MSGs without a trailer (original members, or recovery off). */
@@ -257,6 +278,7 @@ export class MeshMember {
     this.heartbeat.stop();
     this.directory.close();
     this.sequencer.stop();
+    this.ranges.stop();
     this.lifecycle.closeAll();
     this.publisher.wake();
     const server = this.server;
@@ -305,7 +327,7 @@ export class MeshMember {
 /** HELLO capabilities (§3, §E): everything this implementation speaks, less what is turned off. */
 function capabilities(options: MeshMemberOptions): number {
   let caps = CAPS_ALL;
-  if (!options.recovery) caps &= ~(Cap.RECOVERY | Cap.SEQUENCER);
+  if (!options.recovery) caps &= ~(Cap.RECOVERY | Cap.SEQUENCER | Cap.RANGE);
   if (options.compression === false) caps &= ~Cap.COMPRESSION;
   if (options.presence !== true) caps &= ~Cap.PRESENCE;
   if (options.clusterSecret !== undefined) caps |= Cap.AUTH;

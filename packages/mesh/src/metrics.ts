@@ -6,8 +6,14 @@ import type { SequencerCounters } from './sequencer/counters.js';
 export type DropReason = 'link-closed' | 'unknown-type' | 'oversize' | 'deliver-error' | 'resync-skipped';
 
 /** Member-wide counters; plain numbers the server turns into prom-client metrics. */
+/** §E.f: how this member's fetches ended (filled: some member held the range; empty: none did). */
+export type RangeFetchOutcome = 'filled' | 'empty' | 'timeout' | 'no-peer' | 'busy';
+
 export interface MemberCounters {
   drops: Record<DropReason, number>;
+  rangeFetches: Record<RangeFetchOutcome, number>;
+  /** §E.f requests this member answered, by whether its rings held the range. */
+  rangeRequests: Record<'held' | 'not-held', number>;
   badFrames: number;
   handshakeFailures: number;
   authFailures: number;
@@ -21,6 +27,8 @@ export interface MemberCounters {
 export function newMemberCounters(): MemberCounters {
   return {
     drops: { 'link-closed': 0, 'unknown-type': 0, oversize: 0, 'deliver-error': 0, 'resync-skipped': 0 },
+    rangeFetches: { filled: 0, empty: 0, timeout: 0, 'no-peer': 0, busy: 0 },
+    rangeRequests: { held: 0, 'not-held': 0 },
     badFrames: 0,
     handshakeFailures: 0,
     authFailures: 0,

@@ -62,6 +62,19 @@ test('HELLO matches the MESH.md §3 example and decodes back', () => {
   assert.deepEqual(h, { version: 1, instanceId: 'abc', caps: 0x0f, info: null, auth: null });
 });
 
+test('HELLO refusal byte: after the auth block, or after member info without one; absent reads as none', () => {
+  const info = { nodeId: 'node-a', workerIndex: 0, workerCount: 1, address: '10.0.0.1:9999' };
+  const withAuth: P.Hello = { version: 1, instanceId: 'id-1', caps: 0x7f, info, auth: { tsMs: 1, mac: Buffer.alloc(32, 7) }, refusal: P.HelloRefusal.DUPLICATE };
+  const noAuth: P.Hello = { version: 1, instanceId: 'id-1', caps: 0x3f, info, auth: null, refusal: P.HelloRefusal.DUPLICATE };
+  for (const hello of [withAuth, noAuth]) {
+    const payload = P.encodeHello(hello);
+    assert.deepEqual(P.decodeHello(payload, 0x20, 0x40), hello);
+    assert.equal(payload.length, P.encodeHello({ ...hello, refusal: P.HelloRefusal.NONE }).length + 1);
+    const plain = P.decodeHello(payload.subarray(0, payload.length - 1), 0x20, 0x40);
+    assert.ok(typeof plain !== 'string' && plain.refusal === undefined);
+  }
+});
+
 test('HELLO with member info and auth block round-trips; truncated block is ignored', () => {
   const hello: P.Hello = {
     version: 1,

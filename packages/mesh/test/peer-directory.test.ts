@@ -44,7 +44,7 @@ test('directory: a lost tiebreak waits for the dial-back unless it already opene
   const { dir } = directory(linked);
   try {
     dir.learn('127.0.0.1:5', 'gossip');
-    dir.dialLostTiebreak('127.0.0.1:5', 'id-5', 30_000);
+    dir.dialRefused('127.0.0.1:5', 'id-5', 30_000);
     assert.equal(dir.settled, false, 'the dial-back is still to come');
     dir.linkedVia('id-5', '127.0.0.1:5');
     assert.equal(dir.settled, true);
@@ -52,13 +52,13 @@ test('directory: a lost tiebreak waits for the dial-back unless it already opene
     // The dial-back link opened while our own dial still waited for the answer.
     dir.learn('127.0.0.1:6', 'gossip');
     linked.add('id-6');
-    dir.dialLostTiebreak('127.0.0.1:6', 'id-6', 30_000);
+    dir.dialRefused('127.0.0.1:6', 'id-6', 30_000);
     assert.equal(dir.settled, true);
     assert.equal(dir.status().find((e) => e.address === '127.0.0.1:6')!.state, 'linked');
 
     // An original member never dials back: given up, so tried.
     dir.learn('127.0.0.1:7', 'gossip');
-    dir.dialLostTiebreak('127.0.0.1:7', 'id-7', null);
+    dir.dialRefused('127.0.0.1:7', 'id-7', null);
     assert.equal(dir.settled, true);
   } finally {
     dir.close();

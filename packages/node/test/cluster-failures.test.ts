@@ -164,6 +164,42 @@ describe('worker failures in a cluster (issue: cluster, tests 2 and 3)', () => {
     }
   });
 
+  test("SIGHUP of the owner's node under load: every worker replaced, the topic handed over in its epoch, every client ends with the full sequence", async () => {
+    const nodes = await startCluster(2, 2, RECOVERY);
+    let readers: RecoveringSubscriber[] = [];
+    try {
+      const topic = 'failover:rolling';
+      const owner = await ownerOf(nodes[0]!, topic, nodes);
+      const restarting = owner.node as ClusterNode;
+      readers = await subscribers(nodes, topic, 24);
+      const first = await publishRange(nodes, topic, 0, TOTAL / 3);
+      const before = await workerPids(restarting);
+      const done = restarting.waitForLog((line) => line['msg'] === 'rolling restart done', 60_000);
+      restarting.child.kill('SIGHUP');
+      const [rest] = await Promise.all([publishRange(nodes, topic, TOTAL / 3, TOTAL), done]);
+      const after = await workerPids(restarting);
+      assert.ok(after.every((w) => !before.some((b) => b.pid === w.pid)), 'both workers of the node were replaced');
+      assert.ok((await ownerOf(nodes[0]!, topic, nodes)).instanceId !== owner.instanceId, 'the topic has a new owner');
+
+      // A drained owner hands its topics over (MESH.md E.a): the epoch goes on, unlike after a crash.
+      const stamps = [...first, ...rest];
+      assertGapFree(stamps, 'the stamps the API answered');
+      const last = rest.at(-1)!;
+      await Promise.all(readers.map((r) => r.until(() => r.position?.epoch === last.epoch && r.position.offset === last.offset, 30_000)));
+      const expected = Array.from({ length: TOTAL }, (_, n) => n);
+      for (const reader of readers) {
+        assert.deepEqual(payloadNumbers(reader), expected, 'the full sequence, once, in order');
+        assert.deepEqual([...new Set(reader.epochs)], [first[0]!.epoch], 'one epoch');
+      }
+      const moved = readers.filter((r) => r.closeCodes.includes(4300));
+      assert.ok(moved.length > 0, "the restarted node's clients were drained");
+      for (const reader of moved) assert.ok(reader.replies.some((reply) => reply['recovered'] === true), 'a drained client recovered');
+    } finally {
+      readers.forEach((r) => r.stop());
+      await Promise.all(nodes.map((node) => node.stop()));
+    }
+  });
+
   test('SIGKILL of the topic owner: ownership moves, the sequence goes on in a new epoch, and recovery says so', async () => {
     const nodes = await startCluster(2, 2, RECOVERY);
     let readers: RecoveringSubscriber[] = [];

@@ -153,6 +153,40 @@ describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () =>
     assert.match(status.stdout, /mesh: 4 members on 2 nodes, every link up\n  node n1 \(this node\): 2 members, links 2\/2: .*\n  node n0: 2 members, links 4\/4: /);
   });
 
+  test('a client recovering on a worker without the topic\'s history gets it from another member\'s ring (docs/MESH-EXTENSIONS.md E.f)', async () => {
+    // The topic lives on n1 (owner and subscriber there); n0's workers never held it.
+    let topic = '';
+    for (let i = 0; topic === ''; i++) {
+      const { json } = await api(nodes[0]!.port, `/api/info?topic=cluster:fetch-${i}`);
+      const n1Workers = JSON.parse((await getText(nodes[1]!.metricsPort, '/health')).body).workers.map((w: any) => w.mesh.instance_id);
+      if (n1Workers.includes(json.owner)) topic = `cluster:fetch-${i}`;
+    }
+    const keeper = await TestClient.connectSubscribed(nodes[1]!.url, await makeToken({ sub: 'keeper' }), [topic]);
+    const stamps = [];
+    for (let n = 0; n < 20; n++) stamps.push((await api(nodes[1]!.port, '/api/publish', { topic, data: { n } })).json);
+    await keeper.publications(topic, 20);
+    const epoch = stamps[0].epoch;
+    const fetchesBefore = metricValue((await getText(nodes[0]!.metricsPort, '/metrics')).body, 'wse_mesh_range_fetches_total', { outcome: 'filled' });
+
+    const late = await TestClient.connect(nodes[0]!.url, { token: await makeToken({ sub: 'late' }) });
+    late.send({ t: 'subscription_update', p: { action: 'subscribe', topics: [topic], recover: true, recovery: { [topic]: { epoch, offset: 11 } } } });
+    const sequence = [];
+    for (let i = 0; i < 9; i++) sequence.push((await late.next()).json!);
+    // §7 order: the replay, then the reply; live messages after it.
+    assert.deepEqual(sequence.map((m) => (m['t'] === 'subscription_update' ? 'reply' : m['o'])), [12, 13, 14, 15, 16, 17, 18, 19, 'reply']);
+    assert.deepEqual(sequence[8]!['p']['recovery'][topic], { epoch, offset: 19, recoverable: true, recovered: true, count: 8 });
+    await api(nodes[1]!.port, '/api/publish', { topic, data: { n: 20 } });
+    assert.equal((await late.publications(topic, 1))[0]!['o'], 20);
+
+    // A client that missed nothing is told so, also by a worker that holds nothing of the topic.
+    const current = await TestClient.connect(nodes[0]!.url, { token: await makeToken({ sub: 'current' }) });
+    const reply = await current.subscribe([topic], { recover: true, recovery: { [topic]: { epoch, offset: 20 } } });
+    assert.deepEqual(reply['p']['recovery'][topic], { epoch, offset: 20, recoverable: true, recovered: true, count: 0 });
+    const fetchesAfter = metricValue((await getText(nodes[0]!.metricsPort, '/metrics')).body, 'wse_mesh_range_fetches_total', { outcome: 'filled' });
+    assert.ok(fetchesAfter - fetchesBefore >= 1, `n0 fetched from another member (${fetchesBefore} → ${fetchesAfter})`);
+    await Promise.all([keeper.close(), late.close(), current.close()]);
+  });
+
   test("a client's data crosses the mesh as written: digits past 2^53 and white space survive", async () => {
     const topics = Array.from({ length: 8 }, (_, i) => `cluster:exact-${i}`);
     const subscriber = await TestClient.connect(nodes[1]!.url, { token: await makeToken({ sub: 'exact-reader' }) });

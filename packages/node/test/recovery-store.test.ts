@@ -214,3 +214,60 @@ describe('recovery store (PROTOCOL.md §8)', () => {
     assert.equal(stamp.offset, 0);
   });
 });
+
+describe('recovery store: ranges from other members (docs/MESH-EXTENSIONS.md E.f)', () => {
+  const E = 0x1234abcd;
+  const hex = epochHex(E);
+  const received = (s: RecoveryStore, topic: string, from: number, to: number): void => {
+    for (let o = from; o <= to; o++) s.append(topic, E, o, body(topic, o));
+  };
+  const range = (topic: string, from: number, to: number): Buffer[] => Array.from({ length: to - from + 1 }, (_, i) => body(topic, from + i));
+
+  it('names the range to fetch only when it cannot answer by itself', () => {
+    const s = store();
+    assert.deepEqual(s.missingRange('t', hex, 4), { epoch: E, from: 5 }, 'no history');
+    received(s, 't', 10, 12);
+    assert.deepEqual(s.missingRange('t', hex, 4), { epoch: E, from: 5 }, 'older than the ring');
+    assert.equal(s.missingRange('t', hex, 9), null, 'the ring holds it');
+    assert.equal(s.missingRange('t', epochHex(E + 1), 4), null, 'another epoch: the topic moved on');
+    assert.equal(s.missingRange('t', 'not-hex', 4), null);
+    assert.equal(s.missingRange('t', hex, -2), null);
+    s.detach('t');
+    assert.deepEqual(s.missingRange('t', hex, 11), { epoch: E, from: 12 }, 'a ring no longer current may have stopped short');
+  });
+
+  it('answers others from its current ring only, [] at its head', () => {
+    const s = store();
+    received(s, 't', 3, 6);
+    assert.deepEqual(offsets({ kind: 'recovered', epoch: hex, offset: 6, messages: s.heldRange('t', E, 4)! }), [4, 5, 6]);
+    assert.deepEqual(s.heldRange('t', E, 7), []);
+    assert.equal(s.heldRange('t', E, 2), null, 'older than its tail');
+    assert.equal(s.heldRange('t', E, 8), null, 'past its head');
+    assert.equal(s.heldRange('t', E + 1, 4), null);
+    s.detach('t');
+    assert.equal(s.heldRange('t', E, 4), null, 'not current');
+  });
+
+  it('fills a fetched range in front of the live messages that came meanwhile, then recovers across both', () => {
+    const s = store();
+    received(s, 't', 8, 9); // live, from the moment the worker took interest
+    s.insertRange('t', E, 3, range('t', 3, 9));
+    const outcome = s.recover('t', hex, 2);
+    assert.equal(outcome.kind, 'recovered');
+    assert.deepEqual(offsets(outcome), [3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('a fetched range that stops short of the live messages leaves a gap: not recovered, never partial', () => {
+    const s = store();
+    received(s, 't', 8, 9);
+    s.insertRange('t', E, 3, range('t', 3, 5));
+    assert.equal(s.recover('t', hex, 2).kind, 'not_recovered');
+  });
+
+  it('an empty fetch positions the topic: a client at that head missed nothing', () => {
+    const s = store();
+    s.insertRange('t', E, 7, []);
+    assert.deepEqual(s.recover('t', hex, 6), { kind: 'recovered', epoch: hex, offset: 6, messages: [] });
+    assert.notEqual(s.recover('t', hex, 5).kind, 'recovered', 'one behind it did miss something');
+  });
+});

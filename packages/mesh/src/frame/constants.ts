@@ -18,6 +18,8 @@ export const FrameType = {
   SEQ_CLAIM: 0x10,
   SEQ_POSITION: 0x11,
   CREDIT: 0x12,
+  RANGE_REQUEST: 0x13,
+  RANGE_REPLY: 0x14,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
@@ -38,10 +40,12 @@ export const Cap = {
   SEQUENCER: 0x10,
   MEMBER_INFO: 0x20,
   AUTH: 0x40,
+  /** §E.f: answers RANGE_REQUEST from its recovery rings. */
+  RANGE: 0x80,
 } as const;
 
 /** Everything this implementation can speak; AUTH is added only when a secret is configured. */
-export const CAPS_ALL = 0x3f;
+export const CAPS_ALL = 0xbf;
 
 export const RECORD_PREFIX = 4;
 export const HEADER_LEN = 8;

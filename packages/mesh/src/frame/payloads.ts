@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { copyUtf8 } from './bytes.js';
 import { HELLO_MAGIC, MAX_CID_LEN, MAX_ID_LEN, MAX_PEER_LIST } from './constants.js';
 import { readU64LE, writeU64LE } from './encoder.js';
 
@@ -16,12 +17,17 @@ export interface HelloAuth {
   mac: Buffer;
 }
 
+/** Why an acceptor's HELLO answers a link it closes (docs/MESH-EXTENSIONS.md); 0 in every other HELLO. */
+export const HelloRefusal = { NONE: 0, DUPLICATE: 1 } as const;
+
 export interface Hello {
   version: number;
   instanceId: string;
   caps: number;
   info: MemberInfo | null;
   auth: HelloAuth | null;
+  /** A byte after the §E.c (and §E.d) blocks, only in a refusing acceptor's HELLO; absent = NONE. */
+  refusal?: number;
 }
 
 export type HelloDecode = Hello | 'bad-magic' | 'truncated';
@@ -58,6 +64,7 @@ export function encodeHello(h: Hello): Buffer {
     writeU64LE(ts, 0, h.auth.tsMs);
     parts.push(ts, h.auth.mac);
   }
+  if (h.info !== null && h.refusal !== undefined && h.refusal !== HelloRefusal.NONE) parts.push(Buffer.from([h.refusal]));
   return Buffer.concat(parts);
 }
 
@@ -73,6 +80,7 @@ export function decodeHello(p: Buffer, memberInfoBit: number, authBit: number): 
   let at = 12 + idLen;
   let info: MemberInfo | null = null;
   let auth: HelloAuth | null = null;
+  let refusal: number = HelloRefusal.NONE;
   if ((caps & memberInfoBit) !== 0) {
     const parsed = decodeMemberInfo(p, at);
     if (parsed !== null) {
@@ -80,10 +88,12 @@ export function decodeHello(p: Buffer, memberInfoBit: number, authBit: number): 
       at = parsed.end;
       if ((caps & authBit) !== 0 && p.length >= at + 40) {
         auth = { tsMs: readU64LE(p, at), mac: Buffer.from(p.subarray(at + 8, at + 40)) };
+        at += 40;
       }
+      if (p.length > at && ((caps & authBit) === 0 || auth !== null)) refusal = p[at]!;
     }
   }
-  return { version, instanceId, caps, info, auth };
+  return { version, instanceId, caps, info, auth, ...(refusal === HelloRefusal.NONE ? {} : { refusal }) };
 }
 
 /** §E.c: a truncated block is ignored (null). */
@@ -256,4 +266,79 @@ export function decodePresenceUpdate(p: Buffer): PresenceUpdate | null {
   const data = utf8(p, 11 + userLen, p.length - 11 - userLen);
   if (user === null || data === null || p[0]! > 2) return null;
   return { action: p[0]!, updatedAt: readU64LE(p, 1), user, data };
+}
+
+/** §E.f RANGE_REQUEST: stamped messages of one (topic, epoch) from `from` on. */
+export interface RangeRequest {
+  id: number;
+  epoch: number;
+  from: number;
+}
+
+/**
+ * §E.f RANGE_REPLY: whether the sender's current ring for (topic, epoch) reaches back to `from`, and
+ * if so its messages `from`, `from`+1, … (none: the asker missed nothing).
+ */
+export interface RangeReply extends RangeRequest {
+  held: boolean;
+  messages: Buffer[];
+}
+
+const RANGE_HEAD = 16;
+
+export function encodeRangeRequest(r: RangeRequest): Buffer {
+  const out = Buffer.allocUnsafe(RANGE_HEAD);
+  writeRangeHead(out, r);
+  return out;
+}
+
+export function decodeRangeRequest(p: Buffer): RangeRequest | null {
+  return p.length < RANGE_HEAD ? null : readRangeHead(p);
+}
+
+/** The messages must fit one frame; the caller sends a prefix of the range when they do not. */
+export function encodeRangeReply(r: RangeReply): Buffer {
+  let size = RANGE_HEAD + 5;
+  for (const m of r.messages) size += 4 + m.length;
+  const out = Buffer.allocUnsafe(size);
+  writeRangeHead(out, r);
+  out[RANGE_HEAD] = r.held ? 1 : 0;
+  out.writeUInt32LE(r.messages.length, RANGE_HEAD + 1);
+  let at = RANGE_HEAD + 5;
+  for (const m of r.messages) {
+    out.writeUInt32LE(m.length, at);
+    m.copy(out, at + 4);
+    at += 4 + m.length;
+  }
+  return out;
+}
+
+/** Null when malformed: a count or a length past the end, or a message that is not UTF-8 (§2). */
+export function decodeRangeReply(p: Buffer): RangeReply | null {
+  if (p.length < RANGE_HEAD + 5) return null;
+  const held = p[RANGE_HEAD] === 1;
+  const count = p.readUInt32LE(RANGE_HEAD + 1);
+  if (!held && count > 0) return null;
+  const messages: Buffer[] = [];
+  let at = RANGE_HEAD + 5;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > p.length) return null;
+    const len = p.readUInt32LE(at);
+    if (at + 4 + len > p.length) return null;
+    const message = copyUtf8(p, at + 4, at + 4 + len);
+    if (message === null) return null;
+    messages.push(message);
+    at += 4 + len;
+  }
+  return { ...readRangeHead(p), held, messages };
+}
+
+function writeRangeHead(out: Buffer, r: RangeRequest): void {
+  out.writeUInt32LE(r.id >>> 0, 0);
+  out.writeUInt32LE(r.epoch >>> 0, 4);
+  writeU64LE(out, 8, r.from);
+}
+
+function readRangeHead(p: Buffer): RangeRequest {
+  return { id: p.readUInt32LE(0), epoch: p.readUInt32LE(4), from: readU64LE(p, 8) };
 }

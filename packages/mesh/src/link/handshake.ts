@@ -1,5 +1,5 @@
 import { Cap, PROTOCOL_VERSION } from '../frame/constants.js';
-import type { Hello } from '../frame/payloads.js';
+import { HelloRefusal, type Hello } from '../frame/payloads.js';
 import { helloMac, verifyMac } from './auth.js';
 
 /** Who this member is, as HELLO tells it (§3, §E.c, §E.d). */
@@ -13,7 +13,7 @@ export interface LocalIdentity {
   secret: string | null;
 }
 
-export function buildHello(local: LocalIdentity, nowMs: number): Hello {
+export function buildHello(local: LocalIdentity, nowMs: number, refusal: number = HelloRefusal.NONE): Hello {
   return {
     version: PROTOCOL_VERSION,
     instanceId: local.instanceId,
@@ -28,6 +28,7 @@ export function buildHello(local: LocalIdentity, nowMs: number): Hello {
       local.secret === null
         ? null
         : { tsMs: nowMs, mac: helloMac(local.secret, local.instanceId, local.nodeId, nowMs) },
+    ...(refusal === HelloRefusal.NONE ? {} : { refusal }),
   };
 }
 

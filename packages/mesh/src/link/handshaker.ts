@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Cap, FrameType } from '../frame/constants.js';
 import type { FrameView } from '../frame/decoder.js';
-import { decodeHello, encodeHello, type Hello } from '../frame/payloads.js';
+import { decodeHello, encodeHello, HelloRefusal, type Hello } from '../frame/payloads.js';
 import type { PeerDirectory } from '../membership/peer-directory.js';
 import type { MemberCounters } from '../metrics.js';
 import type { MeshLogger, MeshTuning } from '../options.js';
@@ -90,8 +90,8 @@ export class Handshaker {
     for (const link of [...this.pending]) link.close('shutdown');
   }
 
-  private hello(): Buffer {
-    return encodeHello(buildHello(this.identity, Date.now()));
+  private hello(refusal: number = HelloRefusal.NONE): Buffer {
+    return encodeHello(buildHello(this.identity, Date.now(), refusal));
   }
 
   private adopt(socket: Socket, role: 'dialer' | 'acceptor', address: string): MeshLink {
@@ -125,7 +125,7 @@ export class Handshaker {
       this.settle(link);
       link.end('tiebreak');
       const addr = hello.info?.address ?? '';
-      if (addr !== '' && !this.host.isLinked(peerId) && !this.directory.isDialing(addr)) this.directory.dialSoon(addr);
+      if (addr !== '' && !this.host.isLinked(peerId) && !this.directory.isDialing(addr)) this.directory.dialSoon(addr, peerId);
       return;
     }
     if (this.host.isLinked(peerId)) return this.refuseDuplicate(link, hello);
@@ -135,13 +135,14 @@ export class Handshaker {
   }
 
   /**
-   * §4 check 3. A dialer of this implementation gets our HELLO first, as after a tiebreak (§E.c),
-   * so it learns the address reached a member it is linked to (another name for it, such as a
-   * sibling's loopback address) rather than counting a failure and redialing it.
+   * §4 check 3. A dialer of this implementation gets our HELLO marked DUPLICATE before we close
+   * (docs/MESH-EXTENSIONS.md): it learns the address leads to a member it is linked to (another
+   * name for it, such as a sibling's loopback address) instead of counting a failure and redialing
+   * it. An original dialer would read an unmarked HELLO and open the link: it gets none (§4).
    */
   private refuseDuplicate(link: MeshLink, hello: Hello): void {
     if ((hello.caps & Cap.MEMBER_INFO) === 0) return link.close('duplicate');
-    link.send(FrameType.HELLO, 0, null, this.hello());
+    link.send(FrameType.HELLO, 0, null, this.hello(HelloRefusal.DUPLICATE));
     this.settle(link);
     link.end('duplicate');
   }
@@ -153,13 +154,21 @@ export class Handshaker {
       this.directory.dialReachedSelf(link.address);
       return link.close('self');
     }
+    if (hello.refusal === HelloRefusal.DUPLICATE) {
+      // Its link with us may still be opening on our side: if so, wait for it, then look again.
+      link.outcomeReported = true;
+      this.settle(link);
+      link.close('duplicate');
+      this.directory.dialRefused(link.address, peerId, this.tuning.backoffInitialMs);
+      return;
+    }
     if (!dialerWins(this.identity.instanceId, peerId)) {
       // §E.c: no failure; wait for the dial-back (or, from an original member, stop dialing).
       link.outcomeReported = true;
       this.settle(link);
       link.close('tiebreak');
       const hold = (hello.caps & Cap.MEMBER_INFO) !== 0 ? this.tuning.tiebreakHoldMs : null;
-      this.directory.dialLostTiebreak(link.address, peerId, hold);
+      this.directory.dialRefused(link.address, peerId, hold);
       return;
     }
     link.outcomeReported = true;

@@ -12,6 +12,7 @@ import type { MeshLogger, MeshTuning } from '../options.js';
 import type { PresenceRelay } from '../presence/presence-relay.js';
 import { FrameRouter } from '../routing/frame-router.js';
 import type { LocalDelivery } from '../routing/local-delivery.js';
+import type { RangeService } from '../routing/range-service.js';
 import type { UnstampedPublisher } from '../routing/unstamped-publisher.js';
 import type { Sequencer } from '../sequencer/sequencer.js';
 import type { LocalIdentity } from './handshake.js';
@@ -30,6 +31,7 @@ export interface LinkLifecycleParts {
   directory: PeerDirectory;
   view: SettledView;
   sequencer: Sequencer;
+  ranges: RangeService;
   interest: InterestRouting;
   gossip: Gossip;
   presence: PresenceRelay;
@@ -67,6 +69,7 @@ export class LinkLifecycle implements LinkHost, HandshakeHost {
         gossip: p.gossip,
         presence: p.presence,
         sequencer: p.sequencer,
+        ranges: p.ranges,
         onPeerShutdown: (link) => link.close('peer-shutdown'),
         onPeerDrain: (link) => this.onPeerDrain(link),
       },

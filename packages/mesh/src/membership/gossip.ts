@@ -32,7 +32,10 @@ export class Gossip {
 
   onPeerAnnounce(link: MeshLink, view: FrameView): void {
     const address = view.buf.toString('utf8', view.topicStart, view.topicStart + view.topicLen);
-    if (!this.learn(address)) return;
+    // A peer announcing itself on a link it just opened is news for our other peers even though
+    // its HELLO (§E.c) already told us its address: pass it on, or they never hear of it.
+    const selfAnnounced = address === link.peer?.info?.address;
+    if (!this.learn(address) && !selfAnnounced) return;
     // §9: forward a new address on every other link, never back to its source.
     const t = Buffer.from(address, 'utf8');
     for (const l of this.links.list) if (l !== link) l.send(FrameType.PEER_ANNOUNCE, 0, t, null);

@@ -115,12 +115,18 @@ export class PeerDirectory {
     return true;
   }
 
-  /** §E.c dial-back: dial now unless already dialing or linked. */
-  dialSoon(address: string): void {
+  /** §E.c dial-back to `instanceId` at `address`: dial now unless already dialing it or linked to it. */
+  dialSoon(address: string, instanceId: string): void {
     const entry = this.entries.get(address);
     if (entry === undefined) {
       this.learn(address, 'dialback');
       return;
+    }
+    // A replacement takes over its predecessor's address while that one still drains (a rolling
+    // restart): the address no longer leads to the member it was linked to.
+    if (entry.instanceId !== instanceId) {
+      entry.linked = false;
+      entry.instanceId = instanceId;
     }
     if (!entry.dialing && !entry.linked && !entry.stopped) this.schedule(entry, 0);
   }
@@ -163,22 +169,24 @@ export class PeerDirectory {
   }
 
   /**
-   * §4/§E.c: the acceptor refused us by the tiebreak. No failure is counted. With a dial-back
-   * coming (`holdMs`), wait that long; an original member (null) is never dialed again.
+   * The acceptor, `instanceId`, answered and refused the link: by the tiebreak (§4/§E.c; its
+   * dial-back is coming) or as a duplicate of a link it has with us (docs/MESH-EXTENSIONS.md). No
+   * failure is counted: the address leads to that member. Unless linked to it already, wait
+   * `holdMs` and try again; an original member (null) is never dialed again.
    */
-  dialLostTiebreak(address: string, instanceId: string, holdMs: number | null): void {
+  dialRefused(address: string, instanceId: string, holdMs: number | null): void {
     const entry = this.entries.get(address);
     if (entry === undefined) return;
     entry.dialing = false;
     entry.instanceId = instanceId;
     entry.breaker.onSuccess();
     if (this.host.isLinked(instanceId)) {
-      // Its dial-back opened while our dial was still waiting for the answer.
+      // The other link to it opened while our dial was still waiting for the answer.
       entry.linked = true;
       this.markTried(entry);
       return;
     }
-    // With a dial-back coming the member is there but not linked yet: still untried.
+    // The member is there but not linked yet: still untried.
     if (holdMs === null) {
       entry.stopped = true;
       this.markTried(entry);

@@ -8,6 +8,7 @@ import type { MemberCounters } from '../metrics.js';
 import type { PresenceRelay } from '../presence/presence-relay.js';
 import type { Sequencer } from '../sequencer/sequencer.js';
 import type { LocalDelivery } from './local-delivery.js';
+import type { RangeService } from './range-service.js';
 
 export interface FrameRoutes {
   delivery: LocalDelivery;
@@ -16,6 +17,7 @@ export interface FrameRoutes {
   gossip: Gossip;
   presence: PresenceRelay;
   sequencer: Sequencer;
+  ranges: RangeService;
   /** SHUTDOWN (§11). */
   onPeerShutdown(link: MeshLink): void;
   /** DRAIN (§11). */
@@ -60,13 +62,20 @@ export class FrameRouter {
     }
   }
 
-  /** §E frames 0x0E–0x12 go to the sequencer on SEQUENCER links; anything else is skipped (§2). */
+  /**
+   * §E frames 0x0E–0x12 go to the sequencer on SEQUENCER links, 0x13–0x14 to the range service on
+   * RANGE links; anything else is skipped (§2).
+   */
   private routeExtension(link: MeshLink, view: FrameView): void {
-    if (view.type >= FrameType.PUBLISH && view.type <= FrameType.CREDIT && link.has(Cap.SEQUENCER)) {
-      const topic = link.topics.decode(view.buf, view.topicStart, view.topicLen);
-      if (topic === null) return link.close('bad-utf8');
-      return this.to.sequencer.onFrame(link, view, topic);
+    const sequencing = view.type >= FrameType.PUBLISH && view.type <= FrameType.CREDIT && link.has(Cap.SEQUENCER);
+    const ranging = (view.type === FrameType.RANGE_REQUEST || view.type === FrameType.RANGE_REPLY) && link.has(Cap.RANGE);
+    if (!sequencing && !ranging) {
+      this.counters.drops['unknown-type']++; // §2: skip, count, keep the link
+      return;
     }
-    this.counters.drops['unknown-type']++; // §2: skip, count, keep the link
+    const topic = link.topics.decode(view.buf, view.topicStart, view.topicLen);
+    if (topic === null) return link.close('bad-utf8');
+    if (sequencing) this.to.sequencer.onFrame(link, view, topic);
+    else this.to.ranges.onFrame(link, view, topic);
   }
 }

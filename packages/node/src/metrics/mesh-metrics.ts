@@ -36,19 +36,11 @@ export function registerMeshMetrics(registry: Registry, member: MeshMember): voi
   monotonic(registers, 'wse_mesh_tls_failures_total', 'Inbound mesh TLS handshakes refused (certificate from another CA, none, expired)', () => stats().tlsFailures);
   monotonic(registers, 'wse_mesh_accepts_refused_total', 'Inbound mesh connections closed at once: too many handshakes pending or peers linked', () => stats().acceptsRefused);
   registerSequencerMetrics(registers, () => stats().sequencer);
+  byLabel(registers, 'wse_mesh_range_fetches_total', 'Missed ranges this worker asked other members for (docs/MESH-EXTENSIONS.md E.f), by outcome', 'outcome', () => stats().rangeFetches);
+  byLabel(registers, 'wse_mesh_range_requests_total', "Other members' range requests this worker answered, by whether its ring held the range", 'answer', () => stats().rangeRequests);
 
-  new Counter({
-    name: 'wse_mesh_drops_total',
-    help: 'Mesh frames not delivered or not sent, by reason',
-    labelNames: ['reason'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [reason, n] of Object.entries(stats().drops)) this.inc({ reason }, n);
-      // The owner drops what a closed link had queued; that link's member re-sends it (§E.b.7).
-      this.inc({ reason: 'origin-gone' }, stats().sequencer.droppedOriginGone);
-    },
-  });
+  // The owner drops what a closed link had queued; that link's member re-sends it (§E.b.7).
+  byLabel(registers, 'wse_mesh_drops_total', 'Mesh frames not delivered or not sent, by reason', 'reason', () => ({ ...stats().drops, 'origin-gone': stats().sequencer.droppedOriginGone }));
   for (const [name, help, pick] of [
     ['wse_mesh_frames_total', 'Mesh frames by direction and peer node', (c: Traffic, d: 'in' | 'out') => (d === 'in' ? c.framesIn : c.framesOut)],
     ['wse_mesh_bytes_total', 'Mesh bytes by direction and peer node', (c: Traffic, d: 'in' | 'out') => (d === 'in' ? c.bytesIn : c.bytesOut)],
@@ -98,33 +90,21 @@ function registerSequencerMetrics(registers: Registry[], counters: () => MeshSta
   monotonic(registers, 'wse_mesh_epochs_started_total', 'Topics this worker took over in a new epoch', () => counters().newEpochs);
   monotonic(registers, 'wse_mesh_handovers_continued_total', 'Topics this worker took over continuing the epoch', () => counters().continuedHandovers);
   monotonic(registers, 'wse_mesh_publishes_resent_total', 'Forwarded publications re-sent after their link closed uncredited', () => counters().resent);
-  byDirection(registers, 'wse_mesh_publishes_forwarded_total', 'Publications forwarded to topic owners: sent as publisher, received as owner', () => [counters().publishesSent, counters().publishesReceived]);
-  byDirection(registers, 'wse_mesh_publishes_rejected_total', 'Rejections of forwarded publications: sent as owner, received as publisher', () => [counters().rejectedSent, counters().rejectedReceived]);
-  byDirection(registers, 'wse_mesh_publishes_bounced_total', 'Forwarded publications bounced: sent by a member that no longer owns the topic, received as publisher', () => [counters().bouncesSent, counters().bouncesReceived]);
-  new Counter({
-    name: 'wse_mesh_claim_timeouts_total',
-    help: 'Claims that went ahead without a settled view of the mesh (settle) or without every answer (answers)',
-    labelNames: ['phase'],
-    registers,
-    collect() {
-      this.reset();
-      this.inc({ phase: 'settle' }, counters().claimSettleTimeouts);
-      this.inc({ phase: 'answers' }, counters().claimTimeouts);
-    },
-  });
+  byLabel(registers, 'wse_mesh_publishes_forwarded_total', 'Publications forwarded to topic owners: sent as publisher, received as owner', 'direction', () => ({ sent: counters().publishesSent, received: counters().publishesReceived }));
+  byLabel(registers, 'wse_mesh_publishes_rejected_total', 'Rejections of forwarded publications: sent as owner, received as publisher', 'direction', () => ({ sent: counters().rejectedSent, received: counters().rejectedReceived }));
+  byLabel(registers, 'wse_mesh_publishes_bounced_total', 'Forwarded publications bounced: sent by a member that no longer owns the topic, received as publisher', 'direction', () => ({ sent: counters().bouncesSent, received: counters().bouncesReceived }));
+  byLabel(registers, 'wse_mesh_claim_timeouts_total', 'Claims that went ahead without a settled view of the mesh (settle) or without every answer (answers)', 'phase', () => ({ settle: counters().claimSettleTimeouts, answers: counters().claimTimeouts }));
 }
 
-function byDirection(registers: Registry[], name: string, help: string, read: () => [sent: number, received: number]): void {
+function byLabel(registers: Registry[], name: string, help: string, label: string, read: () => Record<string, number>): void {
   new Counter({
     name,
     help,
-    labelNames: ['direction'],
+    labelNames: [label],
     registers,
     collect() {
       this.reset();
-      const [sent, received] = read();
-      this.inc({ direction: 'sent' }, sent);
-      this.inc({ direction: 'received' }, received);
+      for (const [value, n] of Object.entries(read())) this.inc({ [label]: value }, n);
     },
   });
 }

@@ -59,6 +59,32 @@ export class RecoveryRing {
     return true;
   }
 
+  /** Holds a message, or was positioned: its head is a real offset of the epoch. */
+  get positioned(): boolean {
+    return this.started;
+  }
+
+  /** An empty ring that knows where its epoch stands: `offset` is the next to come. */
+  positionAt(offset: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.tail = this.head = offset;
+  }
+
+  /**
+   * Store the message just before the tail (a range fetched from another member, newest first),
+   * while the window still has room for it; false otherwise.
+   */
+  prepend(offset: number, data: Buffer): boolean {
+    if (!this.started || offset !== this.tail - 1 || this.head - offset > this.size) return false;
+    const i = offset % this.size;
+    this.slots[i] = data;
+    this.offsets[i] = offset;
+    this.pinned.hold(data);
+    this.tail = offset;
+    return true;
+  }
+
   has(offset: number): boolean {
     return offset >= this.tail && offset < this.head && this.offsets[offset % this.size] === offset;
   }

@@ -106,6 +106,57 @@ export class RecoveryStore {
     return positionOf(history);
   }
 
+  /**
+   * The range to fetch from other members before answering a client holding (epoch, lastOffset):
+   * null when this store can answer by itself (it holds the range in its current ring, the client
+   * asks for too much, or the topic has moved to another epoch). A ring that is not current may
+   * have stopped short, so its range is fetched too (MESH.md E.a; docs/MESH-EXTENSIONS.md E.f).
+   */
+  missingRange(topic: string, epoch: unknown, lastOffset: unknown): { epoch: number; from: number } | null {
+    const wanted = parseEpochHex(epoch);
+    if (wanted === null || typeof lastOffset !== 'number' || !Number.isSafeInteger(lastOffset) || lastOffset < -1) return null;
+    const from = lastOffset + 1;
+    const history = this.topics.get(topic);
+    if (history === undefined || history.current === null) return { epoch: wanted, from };
+    if (history.current.epoch !== wanted) return null;
+    const ring = history.current;
+    if (from >= ring.tail || ring.head - from > this.maxMessages) return null;
+    return { epoch: wanted, from };
+  }
+
+  /**
+   * For another member (docs/MESH-EXTENSIONS.md E.f): messages `from` … head−1 of the topic's
+   * current ring if it is of `epoch` and holds them all ([] when `from` is its head), else null. A
+   * ring that is not current may have stopped short, so it does not answer.
+   */
+  heldRange(topic: string, epoch: number, from: number): Buffer[] | null {
+    const ring = this.topics.get(topic)?.current;
+    if (ring === undefined || ring === null || ring.epoch !== epoch) return null;
+    return this.replayable(ring, from - 1);
+  }
+
+  /**
+   * Messages `from`, `from`+1, … of (topic, epoch) fetched from another member: they fill the ring
+   * around what live messages it already holds ([]: the topic's next offset is `from`). The ring
+   * becomes current unless another is.
+   */
+  insertRange(topic: string, epoch: number, from: number, messages: Buffer[]): void {
+    const history = this.history(topic);
+    const ring = history.rings.get(epoch) ?? this.openRing(topic, history, epoch);
+    ring.positionAt(from);
+    const now = this.now();
+    const evictedBefore = ring.evicted;
+    // Messages from the ring's tail on fill its holes and extend it; older ones go in front of the
+    // tail, newest first, as long as they meet it and fit its window.
+    const atTail = Math.max(0, Math.min(messages.length, ring.tail - from));
+    for (let i = atTail; i < messages.length; i++) ring.append(from + i, messages[i]!, now);
+    for (let i = atTail - 1; i >= 0; i--) if (!ring.prepend(from + i, messages[i]!)) break;
+    this.evictions.slots += ring.evicted - evictedBefore;
+    history.current ??= ring;
+    this.touch(ring, topic);
+    this.enforceBudget();
+  }
+
   /** The current position for a plain subscribe: `not_recovered` with it, or `no_history`. */
   position(topic: string): RecoveryOutcome {
     const history = this.topics.get(topic);
@@ -139,7 +190,9 @@ export class RecoveryStore {
   private replayable(ring: RecoveryRing, lastOffset: unknown): Buffer[] | null {
     if (typeof lastOffset !== 'number' || !Number.isSafeInteger(lastOffset) || lastOffset < -1) return null;
     const from = lastOffset + 1;
-    if (ring.head === ring.tail || from > ring.head || ring.head - from > this.maxMessages) return null;
+    if (from > ring.head || ring.head - from > this.maxMessages) return null;
+    // A client at the head missed nothing, also on a ring positioned by a fetch and still empty.
+    if (from === ring.head) return ring.positioned ? [] : null;
     return ring.range(from);
   }
 

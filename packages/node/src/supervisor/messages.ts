@@ -4,13 +4,16 @@ import type { MemberInfoRow } from '@wse/mesh';
 export type ToWorker =
   | { wse: 'drain' }
   | { wse: 'health'; id: number }
-  /** Rolling restart: stop listening on the mesh port (links stay) so the replacement can bind it. */
-  | { wse: 'release-mesh-port' };
+  /**
+   * Rolling restart: leave the mesh (DRAIN: topics handed over, no new routing) and free the mesh
+   * port for the replacement; clients stay until `drain`.
+   */
+  | { wse: 'step-aside' };
 
 export type FromWorker =
   | { wse: 'ready'; port: number }
   | { wse: 'health'; id: number; report: WorkerHealth }
-  | { wse: 'mesh-port-released' }
+  | { wse: 'stepped-aside' }
   | { wse: 'drained' };
 
 /** One worker's part of the node's /health. */

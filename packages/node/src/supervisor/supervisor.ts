@@ -14,8 +14,8 @@ const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url)
 const HEALTH_TIMEOUT_MS = 2000;
 /** Beyond the drain timeout, how long a worker may take to exit before it is killed. */
 const EXIT_GRACE_MS = 5000;
-/** How long a rolling restart waits for a worker to free its mesh port. */
-const RELEASE_TIMEOUT_MS = 5000;
+/** How long a rolling restart waits for a worker to step aside from the mesh. */
+const STEP_ASIDE_TIMEOUT_MS = 5000;
 
 /**
  * The cluster primary of one node (DESIGN.md, process model): forks the workers, restarts the ones
@@ -97,9 +97,11 @@ export class Supervisor {
   }
 
   /**
-   * The client port is shared (SO_REUSEPORT), so the replacement listens beside the old worker; the
-   * mesh port is not, so the old worker frees it first, keeping its links. Once the replacement is
-   * ready the old worker drains: its clients reconnect to a serving worker, even on a one-worker node.
+   * The client port is shared (SO_REUSEPORT), so the replacement listens beside the old worker. The
+   * mesh port is not, and the replacement will advertise the old worker's address, so the two could
+   * never link: the old worker first steps aside (DRAIN hands its topics over; it frees the port),
+   * keeping its clients. Once the replacement is ready the old worker drains: its clients reconnect
+   * to a serving worker, even on a one-worker node, and recover what they missed meanwhile.
    */
   private async replace(slot: WorkerSlot): Promise<void> {
     const old = slot.worker;
@@ -109,7 +111,7 @@ export class Supervisor {
     slot.stopping = true;
     this.retiring.add(old);
     try {
-      await this.releaseMeshPort(old);
+      await this.stepAside(old);
       await this.fork(slot);
       await this.drainWorker(old);
     } finally {
@@ -117,7 +119,7 @@ export class Supervisor {
     }
   }
 
-  private releaseMeshPort(worker: Worker): Promise<void> {
+  private stepAside(worker: Worker): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -126,14 +128,14 @@ export class Supervisor {
         resolve();
       };
       const onMessage = (message: unknown): void => {
-        if (isFromWorker(message) && message.wse === 'mesh-port-released') done();
+        if (isFromWorker(message) && message.wse === 'stepped-aside') done();
       };
       // A worker that does not answer keeps the port; the replacement then fails to bind it and is
       // restarted with backoff once the old worker has drained and exited.
-      const timer = setTimeout(done, RELEASE_TIMEOUT_MS);
+      const timer = setTimeout(done, STEP_ASIDE_TIMEOUT_MS);
       worker.on('message', onMessage);
       worker.once('exit', done);
-      send(worker, { wse: 'release-mesh-port' }, done);
+      send(worker, { wse: 'step-aside' }, done);
     });
   }
 

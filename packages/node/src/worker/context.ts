@@ -10,6 +10,7 @@ import type { BacklogMonitor } from './backlog.js';
 import type { CorkedReplies } from './corked-replies.js';
 import type { Fanout } from './fanout.js';
 import type { PublishIntake } from './publish-intake.js';
+import type { RangeFetcher } from './range-fetcher.js';
 import type { Session } from './session.js';
 
 /** What the handlers of one worker share. Built once in server.ts. */
@@ -29,6 +30,8 @@ export interface WorkerContext {
   readonly presence: PresenceSync;
   /** This worker's mesh membership; null for a lone worker. */
   readonly member: MeshMember | null;
+  /** Fills recovery rings from other members' (docs/MESH-EXTENSIONS.md E.f); null for a lone worker. */
+  readonly ranges: RangeFetcher | null;
   readonly startedAtMs: number;
   readonly clustered: boolean;
 }

@@ -13,6 +13,7 @@ import type { WorkerContext } from './context.js';
 import { CorkedReplies } from './corked-replies.js';
 import { Fanout } from './fanout.js';
 import { PublishIntake } from './publish-intake.js';
+import { RangeFetcher } from './range-fetcher.js';
 import { LocalRouter, MeshRouter, type PublicationRouter } from './router.js';
 import type { Session } from './session.js';
 
@@ -31,8 +32,11 @@ export function createWorkerContext(config: WseConfig, app: TemplatedApp, logger
   const metrics = new WorkerMetrics({ node: config.nodeId, worker: String(workerIndex) }, () => recoveryStats(store, config));
   const sessions = new Set<Session>();
   const index = new SubscriptionIndex(app, (topic, interested) => {
-    if (interested) member?.addInterest(topic);
-    else member?.removeInterest(topic);
+    if (member === null) return;
+    if (interested) return member.addInterest(topic);
+    member.removeInterest(topic);
+    // MESH.md E.a: without interest the ring stops receiving, so it no longer tells where T is.
+    store.detach(topic);
   });
   const backlog = new BacklogMonitor(sessions, metrics, {
     highWaterBytes: config.fanoutBacklogBytes,
@@ -60,6 +64,7 @@ export function createWorkerContext(config: WseConfig, app: TemplatedApp, logger
     member.onDeliver = deliver;
     member.onPresence = (event) => presence.onMeshEvent(event);
     member.presenceSnapshot = () => tracker.localSnapshot();
+    member.onRangeRequest = (topic, epoch, from) => store.heldRange(topic, epoch, from);
     registerMeshMetrics(metrics.registry, member);
   }
   return {
@@ -76,6 +81,7 @@ export function createWorkerContext(config: WseConfig, app: TemplatedApp, logger
     backlog,
     presence,
     member,
+    ranges: member === null ? null : new RangeFetcher(member, store),
     startedAtMs: Date.now(),
     clustered: member !== null,
   };

@@ -48,9 +48,10 @@ function drainAndExit(): void {
 process.on('message', (message: ToWorker) => {
   if (message.wse === 'drain') drainAndExit();
   else if (message.wse === 'health') void workerHealth(server, index).then((report) => send({ wse: 'health', id: message.id, report }));
-  else if (message.wse === 'release-mesh-port') {
+  else if (message.wse === 'step-aside') {
+    server.ctx.member?.drain();
     server.ctx.member?.closeListener();
-    send({ wse: 'mesh-port-released' });
+    send({ wse: 'stepped-aside' });
   }
 });
 // Ctrl-C reaches the whole process group; the supervisor decides what happens.

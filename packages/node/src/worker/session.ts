@@ -53,6 +53,8 @@ export class Session {
 
   /** Exact and glob topics this connection subscribed to. */
   readonly topics = new Set<string>();
+  /** Non-null while a recovering subscribe waits for other members' rings: the updates behind it. */
+  waitingUpdates: Array<Record<string, unknown>> | null = null;
   /** (topic, queue group) memberships made through the server API. */
   readonly groups = new Set<string>();
   /** Publications received from this client and not yet accepted (PROTOCOL.md §19 window). */

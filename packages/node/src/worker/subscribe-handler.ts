@@ -8,8 +8,17 @@ import type { Session } from './session.js';
 
 const NO_HISTORY: RecoveryEntry = { epoch: null, offset: 0, recoverable: false, recovered: false, count: 0 };
 
+/** Subscription updates a session may send while a recovering subscribe waits; more are refused. */
+const MAX_WAITING_UPDATES = 64;
+
 /** `subscription_update` (PROTOCOL.md §7, replies and ordering exactly as written there). */
 export function handleSubscriptionUpdate(ctx: WorkerContext, session: Session, p: Record<string, unknown>): void {
+  // While a recovering subscribe waits for other members' rings, later updates wait behind it.
+  if (session.waitingUpdates !== null) {
+    if (session.waitingUpdates.length < MAX_WAITING_UPDATES) session.waitingUpdates.push(p);
+    else session.sendText(errorFrame('INVALID_SUBSCRIPTION', 'Too many subscription updates waiting for recovery'));
+    return;
+  }
   const topics = p['topics'];
   if (!Array.isArray(topics) || topics.length === 0) {
     session.sendText(errorFrame('INVALID_SUBSCRIPTION', 'Missing or empty topics'));
@@ -21,7 +30,43 @@ export function handleSubscriptionUpdate(ctx: WorkerContext, session: Session, p
   else session.sendText(errorFrame('INVALID_ACTION', `Unknown subscription action: ${String(action)}`));
 }
 
+/**
+ * A recovering subscribe whose missed range this worker does not hold first fetches it from other
+ * members (docs/MESH-EXTENSIONS.md E.f), holding the topic's interest meanwhile so live messages
+ * reach the ring; then it is answered as any other, in one turn.
+ */
 function subscribe(ctx: WorkerContext, session: Session, topics: unknown[], p: Record<string, unknown>): void {
+  const fetches = ctx.ranges === null ? [] : missingRanges(ctx, session, topics, p);
+  if (fetches.length === 0) return subscribeNow(ctx, session, topics, p);
+  const member = ctx.member!;
+  session.waitingUpdates = [];
+  for (const { topic } of fetches) member.addInterest(topic);
+  void Promise.all(fetches.map(({ topic, epoch, from }) => ctx.ranges!.fetch(topic, epoch, from))).then(() => {
+    const waiting = session.waitingUpdates ?? [];
+    session.waitingUpdates = null;
+    if (!session.closed) {
+      subscribeNow(ctx, session, topics, p);
+      for (const update of waiting) handleSubscriptionUpdate(ctx, session, update);
+    }
+    for (const { topic } of fetches) member.removeInterest(topic);
+  });
+}
+
+/** The ranges of a recovering subscribe this worker must fetch first, for topics the session may hold. */
+function missingRanges(ctx: WorkerContext, session: Session, topics: unknown[], p: Record<string, unknown>): Array<{ topic: string; epoch: number; from: number }> {
+  if (p['recover'] !== true || !isRecord(p['recovery'])) return [];
+  const positions = p['recovery'];
+  const missing = [];
+  for (const topic of new Set(topics)) {
+    if (typeof topic !== 'string' || isGlob(topic) || !mayHold(ctx, session, topic)) continue;
+    const position = positions[topic];
+    const range = isRecord(position) ? ctx.store.missingRange(topic, position['epoch'], position['offset']) : null;
+    if (range !== null) missing.push({ topic, ...range });
+  }
+  return missing;
+}
+
+function subscribeNow(ctx: WorkerContext, session: Session, topics: unknown[], p: Record<string, unknown>): void {
   const wantsRecovery = p['recover'] === true;
   const positions = isRecord(p['recovery']) ? p['recovery'] : {};
   const presence = p['presence'];
