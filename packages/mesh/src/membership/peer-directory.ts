@@ -69,10 +69,6 @@ export class PeerDirectory {
     return this.entries.has(address);
   }
 
-  addresses(): string[] {
-    return [...this.entries.keys()];
-  }
-
   /**
    * The addresses worth passing on in gossip: those not yet reached. A reached address may be
    * another name for its member (a sibling dialed over loopback); the member's own advertised
