@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { TestClient } from './client.js';
-import { api, getText, makeToken, metricValue, repeatedTopLevelKeys, runWse, startCluster, waitUntil, type ClusterNode } from './harness.js';
+import { api, getText, makeToken, metricValue, ownerOf, repeatedTopLevelKeys, runWse, startCluster, waitUntil, type ClusterNode } from './harness.js';
 
 /** Counts one topic's publications without keeping them: order hash, offsets, payload ids. */
 class CountingSubscriber {
@@ -156,11 +156,7 @@ describe('a cluster of two nodes × two workers (issue: cluster, test 1)', () =>
   test('a client recovering on a worker without the topic\'s history gets it from another member\'s ring (docs/MESH-EXTENSIONS.md E.f)', async () => {
     // The topic lives on n1 (owner and subscriber there); n0's workers never held it.
     let topic = '';
-    for (let i = 0; topic === ''; i++) {
-      const { json } = await api(nodes[0]!.port, `/api/info?topic=cluster:fetch-${i}`);
-      const n1Workers = JSON.parse((await getText(nodes[1]!.metricsPort, '/health')).body).workers.map((w: any) => w.mesh.instance_id);
-      if (n1Workers.includes(json.owner)) topic = `cluster:fetch-${i}`;
-    }
+    for (let i = 0; topic === ''; i++) if ((await ownerOf(nodes[0]!, `cluster:fetch-${i}`, nodes)).node === nodes[1]) topic = `cluster:fetch-${i}`;
     const keeper = await TestClient.connectSubscribed(nodes[1]!.url, await makeToken({ sub: 'keeper' }), [topic]);
     const stamps = [];
     for (let n = 0; n < 20; n++) stamps.push((await api(nodes[1]!.port, '/api/publish', { topic, data: { n } })).json);

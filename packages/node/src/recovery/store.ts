@@ -114,8 +114,8 @@ export class RecoveryStore {
    */
   missingRange(topic: string, epoch: unknown, lastOffset: unknown): { epoch: number; from: number } | null {
     const wanted = parseEpochHex(epoch);
-    if (wanted === null || typeof lastOffset !== 'number' || !Number.isSafeInteger(lastOffset) || lastOffset < -1) return null;
-    const from = lastOffset + 1;
+    const from = firstMissed(lastOffset);
+    if (wanted === null || from === null) return null;
     const history = this.topics.get(topic);
     if (history === undefined || history.current === null) return { epoch: wanted, from };
     if (history.current.epoch !== wanted) return null;
@@ -188,9 +188,8 @@ export class RecoveryStore {
 
   /** Offsets k+1 … head−1 when all are held and within the replay cap (§8 table, row 1). */
   private replayable(ring: RecoveryRing, lastOffset: unknown): Buffer[] | null {
-    if (typeof lastOffset !== 'number' || !Number.isSafeInteger(lastOffset) || lastOffset < -1) return null;
-    const from = lastOffset + 1;
-    if (from > ring.head || ring.head - from > this.maxMessages) return null;
+    const from = firstMissed(lastOffset);
+    if (from === null || from > ring.head || ring.head - from > this.maxMessages) return null;
     // A client at the head missed nothing, also on a ring positioned by a fetch and still empty.
     if (from === ring.head) return ring.positioned ? [] : null;
     return ring.range(from);
@@ -260,6 +259,11 @@ export class RecoveryStore {
     epochs.push(epoch);
     if (epochs.length > RETIRED_EPOCHS_PER_TOPIC) epochs.shift();
   }
+}
+
+/** The offset after a client's last one (−1: it has none yet), or null when that is not an offset. */
+function firstMissed(lastOffset: unknown): number | null {
+  return typeof lastOffset === 'number' && Number.isSafeInteger(lastOffset) && lastOffset >= -1 ? lastOffset + 1 : null;
 }
 
 function noHistory(): RecoveryOutcome {

@@ -3,8 +3,6 @@ import type { RecoveryStore } from '../recovery/store.js';
 
 /** How long a recovering subscribe waits for other members' rings before it is answered. */
 export const RANGE_FETCH_TIMEOUT_MS = 1000;
-/** Fetches in flight at once; a subscribe beyond it is answered from this worker's rings alone. */
-const MAX_IN_FLIGHT = 1024;
 
 /**
  * Fills this worker's recovery rings from other members' (docs/MESH-EXTENSIONS.md E.f) for
@@ -25,7 +23,8 @@ export class RangeFetcher {
     const key = `${epoch}:${topic}`;
     const running = this.inFlight.get(key);
     if (running !== undefined && running.from <= from) return running.done;
-    if (this.inFlight.size >= MAX_IN_FLIGHT) return Promise.resolve();
+    // The member bounds its fetches in flight (beyond its cap, null at once, counted as `busy`), and
+    // an entry here lives only while its fetch does: this map stays within that bound.
     const done = this.member.fetchRange(topic, epoch, from, RANGE_FETCH_TIMEOUT_MS).then((messages) => {
       if (messages !== null) this.store.insertRange(topic, epoch, from, messages);
       if (this.inFlight.get(key)?.done === done) this.inFlight.delete(key);
