@@ -16,7 +16,10 @@ export function handleSubscriptionUpdate(ctx: WorkerContext, session: Session, p
   // While a recovering subscribe waits for other members' rings, later updates wait behind it.
   if (session.waitingUpdates !== null) {
     if (session.waitingUpdates.length < MAX_WAITING_UPDATES) session.waitingUpdates.push(p);
-    else session.sendText(errorFrame('INVALID_SUBSCRIPTION', 'Too many subscription updates waiting for recovery'));
+    else {
+      ctx.metrics.inboundDropped.inc({ reason: 'subscription_queue_full' });
+      session.sendText(errorFrame('INVALID_SUBSCRIPTION', 'Too many subscription updates waiting for recovery'));
+    }
     return;
   }
   const topics = p['topics'];
